@@ -1,0 +1,1 @@
+"""Evaluation: compile a policy for durable-rules, match, allocate, explain."""

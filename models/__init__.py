@@ -1,0 +1,1 @@
+"""Domain records, their schemas, importers of credential formats, and storage."""

@@ -1,0 +1,1 @@
+"""The policy language: closed vocabulary, schemas, validated frozen policy documents."""

@@ -1,0 +1,177 @@
+"""marshmallow schemas for the structure of a policy document (conditions are parsed separately)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from rules.vocabulary import ASPECTS, LISBON_OUTCOMES, PURPOSES, STATUSES
+
+ID = validate.Regexp(
+    r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}$",
+    error="expected an id of letters, digits and _ . : - (at most 80 characters)",
+)
+
+
+class StrictNumber(fields.Number):
+    """A JSON/YAML number only: no strings, no booleans, no NaN (marshmallow's Float takes "6")."""
+
+    num_type = float
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ValidationError(f"expected a number; got {value!r}")
+        return float(value)
+
+
+class StrictInteger(fields.Integer):
+    """A whole number only: 6.5 is an error, not 6; "6" is an error too."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise ValidationError(f"expected a whole number; got {value!r}")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class IsoDate(fields.Date):
+    """An ISO date written as text (JSON) or as a YAML date."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.date:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value
+        if not isinstance(value, str):
+            raise ValidationError(f"expected an ISO date (YYYY-MM-DD); got {value!r}")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _text(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=500), **kwargs)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SettingsSchema(Strict):
+    hours_per_ects = StrictNumber(validate=validate.Range(min=1, max=100))
+    double_counting = fields.String(validate=validate.OneOf(("forbidden", "allowed")))
+    overlap = fields.Nested(
+        lambda: OverlapSchema(),
+    )
+
+
+class OverlapSchema(Strict):
+    element = fields.String(required=True, validate=validate.OneOf(("skills", "learning_outcomes")))
+    min_share = StrictNumber(validate=validate.Range(min=0, max=1, min_inclusive=False))
+
+
+class EquivalenceSchema(Strict):
+    module = fields.String(required=True, validate=ID)
+    title = _text(required=True)
+    credits = StrictNumber(validate=validate.Range(min=0))
+    when = fields.Raw(required=True)
+
+
+class ExclusionSchema(Strict):
+    id = fields.String(required=True, validate=ID)
+    reason = _text(required=True)
+    when = fields.Raw(required=True)
+
+
+class TierSchema(Strict):
+    level = fields.String(required=True, validate=validate.OneOf(LISBON_OUTCOMES[:-1]))
+    requires = fields.List(fields.String(validate=validate.OneOf(ASPECTS)), required=True)
+    recognised_as = _text()
+    credits = StrictNumber(validate=validate.Range(min=0))
+    note = _text()
+
+
+class RecognitionSchema(Strict):
+    id = fields.String(required=True, validate=ID)
+    title = _text(required=True)
+    applies_to = fields.Raw()
+    checks = fields.Dict(keys=fields.String(validate=validate.OneOf(ASPECTS)), required=True)
+    outcomes = fields.List(fields.Nested(TierSchema), validate=validate.Length(min=1))
+    otherwise = fields.String(validate=validate.OneOf(("refused", "alternative")))
+
+
+class SlotSchema(Strict):
+    id = fields.String(required=True, validate=ID)
+    title = _text(required=True)
+    min = StrictInteger(validate=validate.Range(min=0, max=50))
+    max = fields.Raw()  # a whole number, or "any"
+    when = fields.Raw(required=True)
+
+    @validates_schema
+    def check_max(self, data: dict, **kwargs: Any) -> None:
+        top = data.get("max")
+        if top is None or top == "any":
+            return
+        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+            raise ValidationError(f'expected a whole number ≥ 1 or "any"; got {top!r}', "max")
+        if top < data.get("min", 1):
+            raise ValidationError(f"max ({top}) is below min ({data.get('min', 1)})", "max")
+
+
+class ShareSchema(Strict):
+    title = _text(required=True)
+    when = fields.Raw(required=True)
+    min_share = StrictNumber(required=True, validate=validate.Range(min=0, max=1))
+    of = fields.String(validate=validate.OneOf(("ects", "count")))
+
+
+class TargetSchema(Strict):
+    id = fields.String(required=True, validate=ID)
+    title = _text(required=True)
+    builds_on = fields.List(fields.String(validate=ID))
+    slots = fields.List(fields.Nested(SlotSchema), validate=validate.Length(max=50))
+    all_credentials = fields.Raw()
+    min_total_ects = StrictNumber(validate=validate.Range(min=0))
+    min_count = StrictInteger(validate=validate.Range(min=1, max=200))
+    max_per_provider = StrictInteger(validate=validate.Range(min=1, max=200))
+    shares = fields.List(fields.Nested(ShareSchema))
+    awards = _text()
+    credits = StrictNumber(validate=validate.Range(min=0))
+
+
+class ExpectationSchema(Strict):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    level = fields.String(validate=validate.OneOf(LISBON_OUTCOMES))
+
+
+class ExampleSchema(Strict):
+    name = _text(required=True)
+    as_of = IsoDate(required=True)
+    wallet = fields.Raw(required=True)
+    expect = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+
+
+class PolicySchema(Strict):
+    id = fields.String(required=True, validate=ID)
+    title = _text(required=True)
+    organisation = _text(required=True)
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    version = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    effective_from = IsoDate(required=True)
+    effective_to = IsoDate()
+    description = fields.String()
+    settings = fields.Nested(SettingsSchema)
+    equivalences = fields.List(fields.Nested(EquivalenceSchema))
+    exclusions = fields.List(fields.Nested(ExclusionSchema))
+    recognition = fields.List(fields.Nested(RecognitionSchema))
+    targets = fields.List(fields.Nested(TargetSchema))
+    examples = fields.List(fields.Nested(ExampleSchema))
+
+    @validates_schema
+    def check_period(self, data: dict, **kwargs: Any) -> None:
+        start, end = data.get("effective_from"), data.get("effective_to")
+        if start and end and end < start:
+            raise ValidationError("effective_to is before effective_from", "effective_to")
+        if not data.get("recognition") and not data.get("targets"):
+            raise ValidationError("a policy needs at least one recognition rule or target")

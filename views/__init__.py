@@ -1,0 +1,1 @@
+"""HTTP and command-line fronts: thin calls into models and engine."""
