@@ -1,4 +1,4 @@
-"""Errors of the policy language. Each problem names the path, what was expected and what was given."""
+"""Errors of the policy language: each problem names the path, what was expected, what was given."""
 
 from __future__ import annotations
 

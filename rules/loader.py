@@ -195,7 +195,7 @@ class _Builder:
     def _target(self, t: dict, i: int) -> Target:
         path = f"targets[{i}]"
         slots = []
-        for j, slot in enumerate(t.get("slots", [])):
+        for j, slot in sorted(enumerate(t.get("slots", [])), key=lambda x: x[1]["id"]):
             top = slot.get("max")
             lower = slot.get("min", 1)
             upper = None if top == "any" else (top if top is not None else lower)
@@ -385,6 +385,19 @@ def _cycles(targets: dict) -> list[list[str]]:
 def policy_digest(doc: dict) -> str:
     """sha256 of the canonical JSON of the validated document, examples left out."""
     body = {k: v for k, v in doc.items() if k != "examples"}
+    # Order of rules, targets and slots carries no meaning: shuffling them keeps the digest.
+    for key in ("recognition", "targets", "exclusions"):
+        if key in body:
+            body[key] = sorted(body[key], key=lambda x: x["id"])
+    if "equivalences" in body:
+        body["equivalences"] = sorted(
+            body["equivalences"],
+            key=lambda x: (x["module"], json.dumps(x, sort_keys=True, default=_jsonable)),
+        )
+    body["targets"] = [
+        dict(t, slots=sorted(t.get("slots", []), key=lambda x: x["id"]))
+        for t in body.get("targets", [])
+    ]
     text = json.dumps(
         body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
     )

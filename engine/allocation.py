@@ -1,0 +1,155 @@
+"""Allocate credentials to the slots of stacking targets, each credential counted once.
+
+The search maximises the number of targets met. Ties are broken, in this order, by: fewer
+credentials used; then the earliest target ids (sorted) met; then the earliest credential ids
+used. Fillings are enumerated in a fixed order (credentials by ECTS descending, then id), so the
+same inputs always give the same allocation, whatever order they arrived in. The search has a node
+budget; when it runs out the result says the allocation may not be optimal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from rules.policy import Target
+
+NODE_BUDGET = 50_000
+
+
+@dataclass(frozen=True)
+class Filling:
+    target: str
+    slots: tuple[tuple[str, tuple[int, ...]], ...]  # (slot id, credential indexes)
+    own: frozenset[int]
+    total: frozenset[int]  # own plus what the targets it builds on used
+
+
+@dataclass
+class Problem:
+    """What the allocation needs to know, for one mode (strict or optimistic)."""
+
+    targets: tuple[Target, ...]  # topologically ordered, then by id
+    eligible: dict[tuple[str, str], frozenset[int]]  # (target, slot) → credential indexes
+    check: Callable[[Target, frozenset[int]], bool]  # totals, shares, providers on a set
+    overlaps: Callable[[int, int], bool]
+    order: tuple[int, ...]  # preference order of credential indexes
+    share_credentials: bool  # double counting allowed
+    budget: int = NODE_BUDGET
+    nodes: int = 0
+    exhausted: bool = False
+    best: tuple | None = None
+    best_fillings: dict[str, Filling] = field(default_factory=dict)
+
+
+def topological(targets: tuple[Target, ...]) -> tuple[Target, ...]:
+    by_id = {t.id: t for t in targets}
+    done: list[Target] = []
+    seen: set[str] = set()
+
+    def visit(t: Target) -> None:
+        if t.id in seen:
+            return
+        seen.add(t.id)
+        for ref in sorted(t.builds_on):
+            visit(by_id[ref])
+        done.append(t)
+
+    for t in sorted(targets, key=lambda x: x.id):
+        visit(t)
+    return tuple(done)
+
+
+def fillings(
+    p: Problem, t: Target, available: frozenset[int], met: dict[str, Filling]
+) -> Iterator[Filling]:
+    """Ways to meet target `t` from `available`, given the fillings of targets it builds on."""
+    base = (
+        frozenset().union(*(met[ref].total for ref in t.builds_on)) if t.builds_on else frozenset()
+    )
+    pool = [i for i in p.order if i in available and i not in base]
+
+    def fits(chosen: tuple[int, ...], new: int) -> bool:
+        return not any(p.overlaps(new, c) for c in chosen)
+
+    def walk(k: int, used: tuple[int, ...], slots: tuple) -> Iterator[Filling]:
+        if p.nodes >= p.budget:
+            p.exhausted = True
+            return
+        p.nodes += 1
+        if k == len(t.slots):
+            yield from _complete(p, t, base, used, slots, pool)
+            return
+        slot = t.slots[k]
+        candidates = [i for i in pool if i in p.eligible[(t.id, slot.id)] and i not in used]
+        for combo in combinations(candidates, slot.min):
+            if all(fits(used + combo[:j], c) for j, c in enumerate(combo)):
+                yield from walk(k + 1, used + combo, slots + ((slot.id, combo),))
+
+    yield from walk(0, (), ())
+
+
+def _complete(
+    p: Problem,
+    t: Target,
+    base: frozenset[int],
+    used: tuple[int, ...],
+    slots: tuple,
+    pool: list[int],
+) -> Iterator[Filling]:
+    """Minimum fillings first; if totals fall short, top up slots that have room, greedily."""
+    own = frozenset(used)
+    if p.check(t, base | own):
+        yield Filling(t.id, slots, own, base | own)
+        return
+    extra = dict(slots)
+    chosen = list(used)
+    for i in pool:
+        if i in chosen or any(p.overlaps(i, c) for c in chosen):
+            continue
+        for slot in t.slots:
+            room = slot.max is None or len(extra[slot.id]) < slot.max
+            if room and i in p.eligible[(t.id, slot.id)]:
+                extra[slot.id] = extra[slot.id] + (i,)
+                chosen.append(i)
+                break
+        else:
+            continue
+        if p.check(t, base | frozenset(chosen)):
+            slots_done = tuple((s.id, extra[s.id]) for s in t.slots)
+            yield Filling(t.id, slots_done, frozenset(chosen), base | frozenset(chosen))
+            return
+
+
+def allocate(p: Problem, available: frozenset[int]) -> dict[str, Filling]:
+    """The best set of fillings: most targets met, then the stated tie-breaks."""
+    p.best, p.best_fillings = None, {}
+    _search(p, 0, available, {})
+    return p.best_fillings
+
+
+def _score(met: dict[str, Filling]) -> tuple:
+    used = frozenset().union(*(f.own for f in met.values())) if met else frozenset()
+    # Smaller is better: more targets, fewer credentials, earlier target ids, earlier credentials.
+    return (-len(met), len(used), tuple(sorted(met)), tuple(sorted(used)))
+
+
+def _search(p: Problem, k: int, available: frozenset[int], met: dict[str, Filling]) -> None:
+    if p.nodes >= p.budget:
+        p.exhausted = True
+        return
+    p.nodes += 1
+    if p.best is not None and len(met) + (len(p.targets) - k) < -p.best[0]:
+        return  # cannot beat the best even if every remaining target were met
+    if k == len(p.targets):
+        score = _score(met)
+        if p.best is None or score < p.best:
+            p.best, p.best_fillings = score, dict(met)
+        return
+    t = p.targets[k]
+    if all(ref in met for ref in t.builds_on):
+        for f in fillings(p, t, available, met):
+            rest = available if p.share_credentials else available - f.own
+            _search(p, k + 1, rest, {**met, t.id: f})
+    _search(p, k + 1, available, met)

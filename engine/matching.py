@@ -1,0 +1,46 @@
+"""Per-credential status of every block, computed two independent ways.
+
+`match_durable` asks durable-rules (the engine's answer); `match_reference` applies the plain
+Python semantics. Both return {block id: (status of credential 0, status of credential 1, ...)};
+property tests prove they agree, and `evaluate` can run either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from engine import durable_backend
+from engine.compile import CompiledPolicy
+from engine.facts import build_facts
+from engine.inputs import Credential
+from engine.semantics import MET, NOT_MET, UNKNOWN, Context, evaluate
+
+Statuses = dict[str, tuple[str, ...]]
+
+
+def match_reference(
+    compiled: CompiledPolicy, credentials: list[Credential], as_of: dt.date
+) -> Statuses:
+    ctx = Context(as_of)
+    return {b.id: tuple(evaluate(b.group, c, ctx) for c in credentials) for b in compiled.blocks}
+
+
+def match_durable(
+    compiled: CompiledPolicy, credentials: list[Credential], as_of: dt.date
+) -> Statuses:
+    facts = build_facts(compiled, credentials, as_of)
+    # Each rule fires once per group it lives in (cap batches its matches), plus the sentinel.
+    budget = 2 * len(compiled.blocks) + compiled.groups + 8
+    fired = durable_backend.run(compiled.name, compiled.ruleset, facts, budget) if facts else {}
+    n = len(credentials)
+    out: Statuses = {}
+    for block in compiled.blocks:
+        strict = set(fired.get(f"{block.id}:s", ()))
+        optimistic = set(fired.get(f"{block.id}:o", ()))
+        out[block.id] = tuple(
+            MET if i in strict else UNKNOWN if i in optimistic else NOT_MET for i in range(n)
+        )
+    return out
+
+
+MATCHERS = {"durable": match_durable, "reference": match_reference}

@@ -1,0 +1,261 @@
+"""Stacking targets: build the allocation problem, run it, and explain each target's outcome.
+
+A target is *met* when the strict allocation (only conditions known to hold) fills it; *unknown*
+when it is not met but could be with the credentials left over, if missing information turned out
+favourably; *not met* otherwise, with what is missing. Stacking never awards anything: a met target
+is "eligible to be considered" until a person decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.allocation import Filling, Problem, allocate, fillings, topological
+from engine.explain import EvalContext, condition_rows, dedupe, describe_group, evidence_requests
+from engine.semantics import MET, NOT_MET, UNKNOWN
+from rules.policy import Policy, Target
+
+
+class Stacking:
+    def __init__(self, policy: Policy, ev: EvalContext, excluded: dict):
+        self.policy, self.ev, self.excluded = policy, ev, excluded
+        creds = ev.credentials
+        self.ects = [c.get("ects") for c in creds]
+        self.provider = [c.get("awarding_body_id") or c.get("awarding_body") for c in creds]
+        self.order = tuple(
+            sorted(range(len(creds)), key=lambda i: (-(self.ects[i] or 0), creds[i].id))
+        )
+        self.targets = topological(policy.targets)
+        self.strict = self._problem(strict=True)
+        self.loose = self._problem(strict=False)
+
+    def _ok(self, t: Target, group: Any, i: int, strict: bool) -> bool:
+        s = self.ev.status(group, i)
+        return s == MET if strict else s != NOT_MET
+
+    def _eligible(self, t: Target, slot: Any, i: int, strict: bool) -> bool:
+        hard, soft = self.excluded.get(i, ((), ()))
+        if hard or (strict and soft):
+            return False
+        if t.all_credentials is not None and not self._ok(t, t.all_credentials, i, strict):
+            return False
+        return self._ok(t, slot.when, i, strict)
+
+    def _problem(self, strict: bool) -> Problem:
+        n = len(self.ev.credentials)
+        eligible = {
+            (t.id, s.id): frozenset(i for i in range(n) if self._eligible(t, s, i, strict))
+            for t in self.targets
+            for s in t.slots
+        }
+        return Problem(
+            targets=self.targets,
+            eligible=eligible,
+            check=lambda t, chosen: not self.shortfalls(t, chosen, strict),
+            overlaps=self._overlaps,
+            order=self.order,
+            share_credentials=self.policy.settings.double_counting == "allowed",
+        )
+
+    def _overlaps(self, a: int, b: int) -> bool:
+        name = self.policy.settings.overlap_element
+        if name is None:
+            return False
+        x, y = self.ev.credentials[a].get(name), self.ev.credentials[b].get(name)
+        if not x or not y:
+            return False
+        x, y = {v.casefold() for v in x}, {v.casefold() for v in y}
+        return len(x & y) / min(len(x), len(y)) >= self.policy.settings.overlap_min_share
+
+    def shortfalls(self, t: Target, chosen: frozenset[int], strict: bool) -> list[str]:
+        """What keeps a set of credentials from meeting a target's totals (empty: nothing)."""
+        out = []
+        ects = [self.ects[i] for i in chosen]
+        known_total = sum(e for e in ects if e is not None)
+        if t.min_count is not None and len(chosen) < t.min_count:
+            out.append(f"{t.min_count - len(chosen)} more credential(s) (needs {t.min_count})")
+        if t.min_total_ects is not None and known_total < t.min_total_ects:
+            if strict or None not in ects:
+                out.append(
+                    f"{t.min_total_ects - known_total:g} more ECTS "
+                    f"(has {known_total:g}, needs {t.min_total_ects:g})"
+                )
+        if t.max_per_provider is not None:
+            counts: dict[str, int] = {}
+            for i in chosen:
+                key = self.provider[i]
+                if key is None:
+                    if strict:
+                        out.append("the awarding body of every credential must be known")
+                    continue
+                counts[key] = counts.get(key, 0) + 1
+            for key, count in sorted(counts.items()):
+                if count > t.max_per_provider:
+                    out.append(
+                        f"at most {t.max_per_provider} credential(s) from '{key}' (has {count})"
+                    )
+        for share in t.shares:
+            out += self._share_shortfall(share, chosen, strict)
+        return out
+
+    def _share_shortfall(self, share: Any, chosen: frozenset[int], strict: bool) -> list[str]:
+        def weight(i: int) -> float:
+            return 1.0 if share.of == "count" else (self.ects[i] or 0.0)
+
+        total = sum(weight(i) for i in chosen)
+        inside = sum(weight(i) for i in chosen if self._ok(None, share.when, i, strict))
+        if total == 0 or inside / total + 1e-9 >= share.min_share:
+            return []
+        unit = "credits" if share.of == "ects" else "credentials"
+        return [
+            f"at least {share.min_share:.0%} of {unit} {share.title} (has {inside / total:.0%})"
+        ]
+
+    def outcomes(self) -> tuple[list[dict[str, Any]], dict[str, Filling], bool]:
+        n = len(self.ev.credentials)
+        everything = frozenset(range(n))
+        met = allocate(self.strict, everything)
+        used = frozenset().union(*(f.own for f in met.values())) if met else frozenset()
+        leftover = everything if self.strict.share_credentials else everything - used
+        results = []
+        for t in sorted(self.policy.targets, key=lambda x: x.id):
+            if t.id in met:
+                results.append(self._met(t, met[t.id]))
+            else:
+                results.append(self._not_met(t, met, leftover))
+        return results, met, self.strict.exhausted
+
+    def _met(self, t: Target, f: Filling) -> dict[str, Any]:
+        creds = self.ev.credentials
+        rows = []
+        for slot_id, chosen in f.slots:
+            slot = next(s for s in t.slots if s.id == slot_id)
+            for i in chosen:
+                rows += condition_rows(slot.when, creds[i], self.ev.ctx, f"slot {slot_id}")
+                if t.all_credentials is not None:
+                    rows += condition_rows(
+                        t.all_credentials, creds[i], self.ev.ctx, "every credential"
+                    )
+        total = sum(self.ects[i] or 0 for i in f.total)
+        reasons = [
+            f"'{t.title}' can be considered: its conditions are met by "
+            f"{len(f.total)} credential(s) totalling {total:g} ECTS. Stacking gives no "
+            "automatic entitlement; the award is for the receiving organisation to decide."
+        ]
+        if t.builds_on:
+            reasons.append("It builds on: " + ", ".join(t.builds_on) + ".")
+        return self._result(t, MET, f, rows, [], [], reasons)
+
+    def _not_met(self, t: Target, met: dict[str, Filling], leftover: frozenset[int]) -> dict:
+        blocked = [ref for ref in t.builds_on if ref not in met]
+        loose = next(fillings(self.loose, t, leftover, met), None) if not blocked else None
+        if loose is not None:
+            requests = self._requests(t, loose)
+            reasons = [
+                f"'{t.title}' could be met with the credentials available, but "
+                "information is missing; see the evidence requests."
+            ]
+            return self._result(t, UNKNOWN, loose, [], [], requests, reasons)
+        missing = [f"first meet '{ref}'" for ref in blocked] + self._missing(t, leftover, met)
+        reasons = [f"'{t.title}' is not met."]
+        alternative = None if blocked else self._alternative(t, met)
+        if alternative:
+            reasons.append(alternative)
+        return self._result(t, NOT_MET, None, [], missing, [], reasons)
+
+    def _alternative(self, t: Target, met: dict[str, Filling]) -> str | None:
+        everything = frozenset(range(len(self.ev.credentials)))
+        alone = next(fillings(self.strict, t, everything, met), None)
+        if alone is None:
+            return None
+        creds = self.ev.credentials
+        taken = sorted((creds[i].id, name) for name, f in met.items() for i in f.own & alone.own)
+        parts = ", ".join(f"'{cid}' (now used for {name})" for cid, name in taken)
+        return (
+            f"Alternative: '{t.title}' could be met instead by using {parts}; the chosen "
+            "allocation meets more targets, so it was preferred."
+        )
+
+    def _missing(self, t: Target, available: frozenset[int], met: dict[str, Filling]) -> list[str]:
+        out, used = [], set()
+        base = frozenset().union(*(met[r].total for r in t.builds_on if r in met))
+        for slot in t.slots:
+            candidates = [
+                i
+                for i in self.order
+                if i in available and i not in used and i in self.strict.eligible[(t.id, slot.id)]
+            ]
+            take = candidates[: slot.min]
+            used.update(take)
+            if len(take) < slot.min:
+                need = slot.min - len(take)
+                out.append(
+                    f"{need} more credential(s) for '{slot.title}': {describe_group(slot.when)}"
+                )
+        out += self.shortfalls(t, base | frozenset(used), strict=True)
+        return dedupe(out)
+
+    def _requests(self, t: Target, f: Filling) -> list[dict[str, Any]]:
+        creds, out = self.ev.credentials, []
+        for slot_id, chosen in f.slots:
+            slot = next(s for s in t.slots if s.id == slot_id)
+            for i in chosen:
+                out += evidence_requests(slot.when, creds[i], self.ev.ctx, f"{t.id} {slot_id}")
+                if t.all_credentials is not None:
+                    out += evidence_requests(t.all_credentials, creds[i], self.ev.ctx, t.id)
+                for share in t.shares:
+                    out += evidence_requests(share.when, creds[i], self.ev.ctx, t.id)
+                if self.ects[i] is None and t.min_total_ects is not None:
+                    out.append(
+                        {
+                            "credential": creds[i].id,
+                            "element": "ects",
+                            "request": f"Provide the notional workload (ECTS) of credential "
+                            f"'{creds[i].id}' (needed for: {t.id} total ECTS).",
+                        }
+                    )
+                _, soft = self.excluded.get(i, ((), ()))
+                for reason in soft:
+                    out.append(
+                        {
+                            "credential": creds[i].id,
+                            "element": "exclusion",
+                            "request": f"Confirm whether credential '{creds[i].id}' is "
+                            f"excluded: {reason}.",
+                        }
+                    )
+        return dedupe(out)
+
+    def _result(
+        self,
+        t: Target,
+        status: str,
+        f: Filling | None,
+        rows: list,
+        missing: list,
+        requests: list,
+        reasons: list,
+    ) -> dict[str, Any]:
+        creds = self.ev.credentials
+        slots = {sid: [creds[i].id for i in sorted(ch)] for sid, ch in f.slots} if f else {}
+        outcome = {
+            "target": t.id,
+            "awards": t.awards,
+            "credits": t.credits,
+            "eligible_to_be_considered": status == MET,
+        }
+        if f is not None:
+            outcome["total_ects"] = round(sum(self.ects[i] or 0 for i in f.total), 2)
+        return {
+            "rule": t.id,
+            "kind": "stacking",
+            "title": t.title,
+            "status": status,
+            "outcome": outcome,
+            "credentials": sorted(creds[i].id for i in f.total) if f else [],
+            "slots": slots,
+            "conditions": rows,
+            "missing": missing,
+            "evidence_requests": requests,
+            "reasons": reasons,
+        }
