@@ -1,4 +1,4 @@
-"""Turn credentials into the typed facts durable-rules sees, and their effective values."""
+"""Turn credentials into the typed facts durable-rules sees, and their effective values.
 
 Every value is checked against its element type before it goes near the engine: durable-rules
 compares across types silently (`ects >= 5` is true for the string "abc").
