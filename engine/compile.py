@@ -2,10 +2,9 @@
 
 A *block* is one condition group whose status the evaluation needs per credential (a recognition
 check, a slot, an exclusion, ...). Identical groups share one block. Each block becomes two
-durable-rules rules over one credential fact: *strict* (every atom true; absent fields fail) and
-*optimistic* (every atom true or its field absent). Strict → met; optimistic only → unknown;
-neither → not met. That is exactly Kleene logic for conditions without negation, which the
-policy language guarantees (negative operators are atoms of their own).
+durable-rules rules over one credential fact: *strict* ("s": the group holds) and *refuted* ("r":
+the group certainly fails, with every field it tests present). Strict → met; refuted → not met;
+neither → unknown. That is Kleene logic, since an absent field never satisfies a test.
 
 Only shapes that were tested against durable-rules are emitted: single-fact rules, equality, order
 and existence tests, `$and`/`$or`; never a join, never a regex, never a test on `sid` or `id`.
@@ -28,6 +27,7 @@ MAX_RULES_PER_GROUP = 62  # a fact may match at most 64 rules; +1 sentinel, +1 s
 MAX_RULES = 4000
 MAX_OR_BRANCHES = 100
 MAX_FACT_FIELDS = 200
+MAX_PATHS = 1024
 MAX_GROUPS = 400  # children of the root `g` test (512 hangs create_ruleset)
 
 DERIVED_OPS = ("within_years", "starts_with", "contains", "not_contains", "covers")
@@ -112,11 +112,19 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     ruleset: dict[str, Any] = {}
     for block in blocks:
         g = block.index // per_group
-        for mode in ("s", "o"):
+        for mode in ("s", "r"):
             expr = _expr(block.group, mode, derived_of)
-            tests: list[Any] = [{"g": g}]
-            if expr is not None:
-                tests.append(expr)
+            if expr == FALSE:
+                continue  # e.g. only `known` tests: the block can be unknown but never fail
+            if paths(expr) > MAX_PATHS:
+                raise EngineCompileError(
+                    f"a condition group expands to {paths(expr)} alternatives in the engine; at "
+                    f"most {MAX_PATHS}. Simplify its any/all nesting."
+                )
+            if expr == TRUE:
+                tests: list[Any] = [{"g": g}]
+            else:
+                tests = [{"g": g}] + (expr["$and"] if list(expr) == ["$and"] else [expr])
             ruleset[f"{block.id}:{mode}"] = {"all": [{"m": {"$and": tests}}], "cap": 100000}
     # Matches every fact: no fact is ever "not handled" (which would skip the other rules), and
     # the session always fired a rule (deleting one that fired none crashes the process).
@@ -164,48 +172,88 @@ def fact_value(element: str, value: Any) -> Any:
     return value
 
 
+TRUE, FALSE = "TRUE", "FALSE"  # constants of the expression builder, never sent to the engine
+
+
 def _expr(c: Condition, mode: str, derived_of: dict[Atom, str]) -> Any:
-    """durable-rules expression; None means "always true" (optimistic `known`)."""
-    if isinstance(c, Group):
-        parts = [_expr(i, mode, derived_of) for i in c.items]
-        if c.kind == "any" and any(p is None for p in parts):
-            return None
-        parts = [p for p in parts if p is not None]
-        if not parts:
-            return None
-        if len(parts) > MAX_OR_BRANCHES:
-            raise EngineCompileError(f"a condition group has {len(parts)} items; at most 100")
-        if len(parts) == 1:
-            return parts[0]
-        return {"$and" if c.kind == "all" else "$or": parts}
-    strict = _atom_expr(c, derived_of)
-    if mode == "s":
-        return strict
-    if c.op == "known":
-        return None
-    field = derived_of.get(c, c.element)
-    return {"$or": [strict, {"$nex": {field: 1}}]}
+    """durable-rules expression for "holds" (mode "s") or "certainly fails" (mode "r").
+
+    A refutation needs every tested field present, so an absent field gives neither: unknown.
+    Returns TRUE or FALSE when the answer does not depend on the fact.
+    """
+    if isinstance(c, Atom):
+        return _atom_expr(c, derived_of) if mode == "s" else _refute_atom(c, derived_of)
+    kind = c.kind if mode == "s" else ("any" if c.kind == "all" else "all")
+    key = "$and" if kind == "all" else "$or"
+    unit, zero = (TRUE, FALSE) if kind == "all" else (FALSE, TRUE)
+    parts: dict[str, Any] = {}
+    for item in c.items:
+        part = _expr(item, mode, derived_of)
+        if part == zero:
+            return zero
+        if part == unit:
+            continue
+        # Merge nested groups of the same kind and drop repeats; sorted, so that "a and b" and
+        # "b and a" are one path (durable-rules refuses some rulesets with repeated paths).
+        for x in part[key] if isinstance(part, dict) and list(part) == [key] else [part]:
+            parts.setdefault(json.dumps(x, sort_keys=True), x)
+    if not parts:
+        return unit
+    if len(parts) > MAX_OR_BRANCHES:
+        raise EngineCompileError(f"a condition group has {len(parts)} items; at most 100")
+    ordered = [parts[k] for k in sorted(parts)]
+    return ordered[0] if len(ordered) == 1 else {key: ordered}
+
+
+def paths(expr: Any) -> int:
+    """How many alternative paths durable-rules builds for an expression (its DNF size)."""
+    if isinstance(expr, dict) and list(expr) == ["$or"]:
+        return sum(paths(x) for x in expr["$or"])
+    if isinstance(expr, dict) and list(expr) == ["$and"]:
+        total = 1
+        for x in expr["$and"]:
+            total *= paths(x)
+        return total
+    return 1
+
+
+def _refute_atom(atom: Atom, derived_of: dict[Atom, str]) -> Any:
+    if atom.op == "known":
+        return FALSE  # a known value never fails; only its absence matters
+    if atom.op in DERIVED_OPS:
+        field = derived_of[atom]
+        if atom.op == "covers":
+            return {"$lt": {field: covers_threshold(len(atom.value), atom.share)}}
+        return {field: 0}
+    name = atom.element
+    if atom.op in ("in", "not_in"):
+        values = [fact_value(name, v) for v in atom.value]
+        if atom.op == "not_in":
+            return {"$or": [{name: v} for v in values]} if len(values) > 1 else {name: values[0]}
+        tests = [{"$neq": {name: v}} for v in values]
+        return {"$and": tests} if len(tests) > 1 else tests[0]
+    value = fact_value(name, atom.value)
+    if atom.op == "ne":
+        return {name: value}
+    op = {"eq": "$neq", "gt": "$lte", "gte": "$lt", "lt": "$gte", "lte": "$gt"}[atom.op]
+    return {op: {name: value}}
 
 
 def _atom_expr(atom: Atom, derived_of: dict[Atom, str]) -> Any:
     if atom.op in DERIVED_OPS:
         field = derived_of[atom]
         if atom.op == "covers":
-            need = covers_threshold(len(atom.value), atom.share)
-            return {"$gte": {field: need}}
+            return {"$gte": {field: covers_threshold(len(atom.value), atom.share)}}
         return {field: 1}
     name = atom.element
     if atom.op == "known":
         return {"$ex": {name: 1}}
     if atom.op in ("in", "not_in"):
         values = [fact_value(name, v) for v in atom.value]
-        if atom.op == "in":
-            return {"$or": [{name: v} for v in values]} if len(values) > 1 else {name: values[0]}
-        return (
-            {"$and": [{"$neq": {name: v}} for v in values]}
-            if len(values) > 1
-            else {"$neq": {name: values[0]}}
-        )
+        if atom.op == "not_in":
+            tests = [{"$neq": {name: v}} for v in values]
+            return {"$and": tests} if len(tests) > 1 else tests[0]
+        return {"$or": [{name: v} for v in values]} if len(values) > 1 else {name: values[0]}
     value = fact_value(name, atom.value)
     if atom.op == "eq":
         return {name: value}

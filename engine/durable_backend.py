@@ -22,7 +22,7 @@ except ImportError as exc:  # pragma: no cover - depends on the interpreter
         f"3.12 with durable-rules built from source ({exc})"
     ) from exc
 
-from engine.errors import EngineMalfunction
+from engine.errors import EngineCompileError, EngineMalfunction
 
 ENGINE_NAME = "durable-rules"
 ENGINE_VERSION = "2.0.28"
@@ -66,7 +66,10 @@ def _register_locked(name: str, ruleset: dict[str, Any]) -> int:
     if handle is None:
         # The engine may mutate what it is given; it gets its own copy.
         text = json.dumps(copy.deepcopy(ruleset), ensure_ascii=False, sort_keys=True)
-        handle = _dre.create_ruleset(name, text)
+        try:
+            handle = _dre.create_ruleset(name, text)
+        except _dre.error as exc:
+            raise EngineCompileError(f"durable-rules refused the compiled policy: {exc}") from None
         _handles[name] = handle
     return handle
 

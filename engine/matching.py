@@ -11,6 +11,7 @@ import datetime as dt
 
 from engine import durable_backend
 from engine.compile import CompiledPolicy
+from engine.errors import EngineMalfunction
 from engine.facts import build_facts
 from engine.inputs import Credential
 from engine.semantics import MET, NOT_MET, UNKNOWN, Context, evaluate
@@ -35,10 +36,12 @@ def match_durable(
     n = len(credentials)
     out: Statuses = {}
     for block in compiled.blocks:
-        strict = set(fired.get(f"{block.id}:s", ()))
-        optimistic = set(fired.get(f"{block.id}:o", ()))
+        holds = set(fired.get(f"{block.id}:s", ()))
+        fails = set(fired.get(f"{block.id}:r", ()))
+        if holds & fails:
+            raise EngineMalfunction(f"block {block.id} both holds and fails for a credential")
         out[block.id] = tuple(
-            MET if i in strict else UNKNOWN if i in optimistic else NOT_MET for i in range(n)
+            MET if i in holds else NOT_MET if i in fails else UNKNOWN for i in range(n)
         )
     return out
 

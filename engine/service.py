@@ -1,0 +1,105 @@
+"""Evaluation behind a process boundary: the entry point the CLI, the web app and batches use.
+
+The caller sends plain data (the policy document as written, the credentials as plain dicts, the
+as-of date) to a supervised worker; the worker validates and compiles the policy once per digest
+and evaluates. A crash, hang or memory blow-up in durable-rules costs that one call an
+`EngineError` and a fresh worker, never the caller's process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from engine.evaluate import evaluate
+from engine.inputs import Credential, Provenance, Wallet
+from engine.worker import WorkerPool
+from rules.loader import load_policy
+from rules.policy import Policy
+
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_MEMORY_MB = 1024
+_TARGET = "engine.service:evaluate_payload"
+_policies: dict[str, Policy] = {}  # in the worker: validated policies by document hash
+
+
+def wallet_to_plain(wallet: Wallet) -> dict[str, Any]:
+    def value(v: Any) -> Any:
+        return {"$date": v.isoformat()} if isinstance(v, dt.date) else v
+
+    return {
+        "learner_key": wallet.learner_key,
+        "credentials": [
+            {
+                "id": c.id,
+                "values": {k: value(v) for k, v in c.values.items()},
+                "provenance": {k: [p.kind, p.source, p.note] for k, p in c.provenance.items()},
+            }
+            for c in wallet.credentials
+        ],
+    }
+
+
+def wallet_from_plain(data: dict[str, Any]) -> Wallet:
+    def value(v: Any) -> Any:
+        if isinstance(v, dict) and "$date" in v:
+            return dt.date.fromisoformat(v["$date"])
+        return tuple(v) if isinstance(v, list) else v
+
+    creds = tuple(
+        Credential.of(
+            c["id"],
+            {k: value(v) for k, v in c["values"].items()},
+            {k: Provenance(*p) for k, p in c["provenance"].items()},
+        )
+        for c in data["credentials"]
+    )
+    return Wallet(data["learner_key"], creds)
+
+
+def evaluate_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """Runs inside the worker."""
+    document = payload["policy"]
+    key = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+    policy = _policies.get(key)
+    if policy is None:
+        if len(_policies) >= 128:
+            _policies.clear()
+        policy = _policies[key] = load_policy(document)
+    wallet = wallet_from_plain(payload["wallet"])
+    as_of = dt.date.fromisoformat(payload["as_of"])
+    return evaluate(policy, wallet, as_of, payload.get("matcher", "durable"))
+
+
+class ContainedEvaluator:
+    """Evaluate in supervised workers; one per process is enough (it is thread-safe)."""
+
+    def __init__(
+        self,
+        size: int = 1,
+        timeout: float = DEFAULT_TIMEOUT,
+        memory_limit_mb: int = DEFAULT_MEMORY_MB,
+    ):
+        self.pool = WorkerPool(size=size, timeout=timeout, memory_limit_mb=memory_limit_mb)
+
+    def evaluate(
+        self, document: dict[str, Any], wallet: Wallet, as_of: dt.date, matcher: str = "durable"
+    ) -> dict[str, Any]:
+        payload = {
+            "policy": document,
+            "wallet": wallet_to_plain(wallet),
+            "as_of": as_of.isoformat(),
+            "matcher": matcher,
+        }
+        return self.pool.call(_TARGET, payload)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> ContainedEvaluator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
