@@ -180,14 +180,14 @@ class ConditionParser:
                 pass
             self._problem(path, "expected an ISO date (YYYY-MM-DD)", raw)
             return _INVALID
+        if kind == "isced" and not (isinstance(raw, str) and _ISCED.match(raw)):
+            self._problem(path, "expected an ISCED-F code of 2 to 4 digits, as a string", raw)
+            return _INVALID
         if not isinstance(raw, str) or not raw:
             self._problem(path, f"expected a non-empty string for {element.name}", raw)
             return _INVALID
         if kind == "country" and not _COUNTRY.match(raw):
             self._problem(path, "expected an ISO 3166-1 alpha-2 country code such as 'SE'", raw)
-            return _INVALID
-        if kind == "isced" and not _ISCED.match(raw):
-            self._problem(path, "expected an ISCED-F code of 2 to 4 digits, as a string", raw)
             return _INVALID
         if kind == "code":
             codes = VOCABULARIES[element.vocabulary or ""].codes()
