@@ -64,33 +64,70 @@ def topological(targets: tuple[Target, ...]) -> tuple[Target, ...]:
 def fillings(
     p: Problem, t: Target, available: frozenset[int], met: dict[str, Filling]
 ) -> Iterator[Filling]:
-    """Ways to meet target `t` from `available`, given the fillings of targets it builds on."""
+    """Ways to meet target `t` from `available`, given the fillings of targets it builds on.
+
+    First the quick answer (each slot's minimum, topped up greedily if totals fall short), then
+    every combination of slot sizes from minimum to maximum, fewer credentials first, until the
+    node budget runs out. The global search picks among them, so a greedy top-up that takes a
+    credential another target needs is not the only option it sees.
+    """
     base = (
         frozenset().union(*(met[ref].total for ref in t.builds_on)) if t.builds_on else frozenset()
     )
     pool = [i for i in p.order if i in available and i not in base]
-
-    def fits(chosen: tuple[int, ...], new: int) -> bool:
-        return not any(p.overlaps(new, c) for c in chosen)
-
-    def walk(k: int, used: tuple[int, ...], slots: tuple) -> Iterator[Filling]:
-        if p.nodes >= p.budget:
-            p.exhausted = True
-            return
-        p.nodes += 1
-        if k == len(t.slots):
-            yield from _complete(p, t, base, used, slots, pool)
-            return
-        slot = t.slots[k]
-        candidates = [i for i in pool if i in p.eligible[(t.id, slot.id)] and i not in used]
-        for combo in combinations(candidates, slot.min):
-            if all(fits(used + combo[:j], c) for j, c in enumerate(combo)):
-                yield from walk(k + 1, used + combo, slots + ((slot.id, combo),))
-
-    yield from walk(0, (), ())
+    quick = list(_walk(p, t, base, pool, 0, (), (), minimum_only=True))
+    seen = set()
+    for f in quick:
+        seen.add(f.own)
+        yield f
+    for f in _walk(p, t, base, pool, 0, (), (), minimum_only=False):
+        if f.own not in seen:
+            seen.add(f.own)
+            yield f
 
 
-def _complete(
+def _walk(
+    p: Problem,
+    t: Target,
+    base: frozenset[int],
+    pool: list[int],
+    k: int,
+    used: tuple[int, ...],
+    slots: tuple,
+    minimum_only: bool,
+) -> Iterator[Filling]:
+    if p.nodes >= p.budget:
+        p.exhausted = True
+        return
+    p.nodes += 1
+    if k == len(t.slots):
+        own = frozenset(used)
+        if p.check(t, base | own):
+            yield Filling(t.id, slots, own, base | own)
+        elif minimum_only:
+            yield from _top_up(p, t, base, used, slots, pool)
+        return
+    slot = t.slots[k]
+    candidates = [i for i in pool if i in p.eligible[(t.id, slot.id)] and i not in used]
+    largest = slot.min if minimum_only else min(len(candidates), slot.max or len(candidates))
+    for size in range(slot.min, largest + 1):
+        for combo in combinations(candidates, size):
+            if _compatible(p, used, combo):
+                yield from _walk(
+                    p, t, base, pool, k + 1, used + combo, slots + ((slot.id, combo),), minimum_only
+                )
+
+
+def _compatible(p: Problem, used: tuple[int, ...], combo: tuple[int, ...]) -> bool:
+    chosen = list(used)
+    for c in combo:
+        if any(p.overlaps(c, x) for x in chosen):
+            return False
+        chosen.append(c)
+    return True
+
+
+def _top_up(
     p: Problem,
     t: Target,
     base: frozenset[int],
@@ -98,11 +135,8 @@ def _complete(
     slots: tuple,
     pool: list[int],
 ) -> Iterator[Filling]:
-    """Minimum fillings first; if totals fall short, top up slots that have room, greedily."""
-    own = frozenset(used)
-    if p.check(t, base | own):
-        yield Filling(t.id, slots, own, base | own)
-        return
+    """The slots' minimum fell short of the totals: add credentials to slots with room, in
+    preference order, until the totals are met (a quick first answer, not the only one)."""
     extra = dict(slots)
     chosen = list(used)
     for i in pool:
@@ -117,8 +151,8 @@ def _complete(
         else:
             continue
         if p.check(t, base | frozenset(chosen)):
-            slots_done = tuple((s.id, extra[s.id]) for s in t.slots)
-            yield Filling(t.id, slots_done, frozenset(chosen), base | frozenset(chosen))
+            done = tuple((s.id, extra[s.id]) for s in t.slots)
+            yield Filling(t.id, done, frozenset(chosen), base | frozenset(chosen))
             return
 
 

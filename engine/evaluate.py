@@ -15,13 +15,12 @@ from typing import Any
 from engine import durable_backend
 from engine.compile import CompiledPolicy, canonical, compile_policy
 from engine.errors import EvaluationInputError
-from engine.explain import EvalContext, evidence_requests
+from engine.explain import EvalContext, Excluded, evidence_requests
 from engine.facts import effective
 from engine.inputs import Credential, Wallet
 from engine.matching import MATCHERS
 from engine.recognition import recognition_outcome
 from engine.semantics import MET, UNKNOWN, Context
-from engine.semantics import evaluate as evaluate_condition
 from engine.stacking import Stacking
 from rules.policy import Policy
 
@@ -70,7 +69,8 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
 
     excluded, exclusion_rows = _exclusions(policy, ev)
     recognition = [recognition_outcome(r, ev, excluded) for r in _by_id(policy.recognition)]
-    stacking_results, allocation, exhausted = Stacking(policy, ev, excluded).outcomes()
+    stacking = Stacking(policy, ev, excluded)
+    stacking_results, allocation, exhausted = stacking.outcomes()
     outcomes = recognition + stacking_results
 
     result: dict[str, Any] = {
@@ -88,7 +88,7 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
         "summary": _summary(outcomes),
         "outcomes": outcomes,
         "exclusions": exclusion_rows,
-        "unused": _unused(policy, ev, recognition, allocation, stacking_results),
+        "unused": _unused(ev, recognition, allocation, stacking),
         "warnings": _warnings(policy, as_of, exhausted),
     }
     return result
@@ -98,49 +98,40 @@ def _by_id(items: tuple) -> list:
     return sorted(items, key=lambda x: x.id)
 
 
-def _exclusions(policy: Policy, ev: EvalContext) -> tuple[dict, list]:
-    excluded: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+def _exclusions(policy: Policy, ev: EvalContext) -> tuple[dict[int, Excluded], list]:
+    excluded: dict[int, Excluded] = {}
     rows = []
     for i, cred in enumerate(ev.credentials):
-        hard, soft = [], []
+        hard, soft, requests = [], [], []
         for x in _by_id(policy.exclusions):
             status = ev.status(x.when, i)
+            if status not in (MET, UNKNOWN):
+                continue
+            row = {"credential": cred.id, "exclusion": x.id, "status": status, "reason": x.reason}
             if status == MET:
                 hard.append(x.reason)
-                rows.append(
-                    {"credential": cred.id, "exclusion": x.id, "status": MET, "reason": x.reason}
-                )
-            elif status == UNKNOWN:
+            else:
                 soft.append(x.reason)
-                rows.append(
-                    {
-                        "credential": cred.id,
-                        "exclusion": x.id,
-                        "status": UNKNOWN,
-                        "reason": x.reason,
-                        "evidence_requests": evidence_requests(x.when, cred, ev.ctx, x.id),
-                    }
-                )
+                asked = evidence_requests(x.when, cred, ev.ctx, f"exclusion '{x.id}'")
+                requests += asked
+                row["evidence_requests"] = asked
+            rows.append(row)
         if hard or soft:
-            excluded[i] = (tuple(hard), tuple(soft))
+            excluded[i] = Excluded(tuple(hard), tuple(soft), tuple(requests))
     return excluded, rows
 
 
 def _unused(
-    policy: Policy, ev: EvalContext, recognition: list, allocation: dict, stacking: list
+    ev: EvalContext, recognition: list, allocation: dict, stacking: Stacking
 ) -> list[dict[str, Any]]:
     counted = {c for r in recognition if r["status"] == MET for c in r["credentials"]}
     for f in allocation.values():
         counted |= {ev.credentials[i].id for i in f.own}
     out = []
-    for cred in ev.credentials:
+    for i, cred in enumerate(ev.credentials):
         if cred.id in counted:
             continue
-        could = []
-        for t in _by_id(policy.targets):
-            for s in t.slots:
-                if evaluate_condition(s.when, cred, ev.ctx) != "not_met":
-                    could.append(f"{t.id} / {s.id}")
+        could = stacking.could_count(i)
         for r in recognition:
             if any(a["credential"] == cred.id and a["status"] == UNKNOWN for a in r["assessments"]):
                 could.append(f"{r['rule']} (with more information)")

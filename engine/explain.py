@@ -13,6 +13,18 @@ from rules.vocabulary import ELEMENTS, OPERATORS
 RANK = {MET: 2, UNKNOWN: 1, NOT_MET: 0}
 
 
+@dataclass(frozen=True)
+class Excluded:
+    """Exclusions that hold (hard) or may hold (soft, with what would settle them)."""
+
+    hard: tuple[str, ...] = ()
+    soft: tuple[str, ...] = ()
+    requests: tuple[dict[str, Any], ...] = ()
+
+
+NOT_EXCLUDED = Excluded()
+
+
 @dataclass
 class EvalContext:
     """Everything the outcome builders share for one evaluation."""
@@ -47,8 +59,8 @@ def condition_rows(
             "expected": expected_text(r.atom),
         }
         prov = credential.provenance.get(r.atom.element)
-        if prov is not None and r.actual is not None:
-            row["provenance"] = prov.kind + (f" ({prov.note})" if prov.note else "")
+        if prov is not None and r.actual is not None and prov.kind != "native":
+            row["provenance"] = prov.note or prov.kind
         if aspect:
             row["aspect"] = aspect
         rows.append(row)
@@ -63,6 +75,9 @@ def expected_text(atom: Any) -> str:
     if atom.op == "covers":
         share = atom.share if atom.share is not None else 1.0
         return f"at least {share:.0%} of {show(atom.element, atom.value)}"
+    if atom.op in ("in", "not_in"):
+        word = "one of" if atom.op == "in" else "none of"
+        return f"{word} {show(atom.element, atom.value)}"
     return f"{OPERATORS[atom.op].symbol} {show(atom.element, atom.value)}"
 
 
@@ -75,16 +90,22 @@ def evidence_requests(
         if r.status != UNKNOWN or r.atom.element in seen:
             continue
         label = ELEMENTS[r.atom.element].label
-        if credential.get(r.atom.element) is None:
-            request = f"Provide the {label} of credential '{credential.id}'"
-        else:
-            request = f"Provide a more precise {label} of credential '{credential.id}'"
+        what = "the" if credential.get(r.atom.element) is None else "a more precise"
         seen[r.atom.element] = {
             "credential": credential.id,
             "element": r.atom.element,
-            "request": f"{request} (needed for: {why}: {atom_text(r.atom)}).",
+            "request": f"Credential '{credential.id}': provide {what} {label} "
+            f"(needed for {why}: {atom_text(r.atom)}).",
         }
     return list(seen.values())
+
+
+def merge_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One request per credential and element, keeping the first wording."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in requests:
+        out.setdefault((r["credential"], r["element"]), r)
+    return list(out.values())
 
 
 def failing_phrases(group: Group, credential: Credential, ctx: Context) -> list[str]:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.explain import (
+    NOT_EXCLUDED,
     RANK,
     EvalContext,
     condition_rows,
     dedupe,
     evidence_requests,
     failing_phrases,
+    merge_requests,
 )
 from engine.semantics import MET, NOT_MET, UNKNOWN
 from rules.policy import RecognitionRule, Tier
@@ -37,7 +39,8 @@ class Assessment:
 def assess(rule: RecognitionRule, index: int, ev: EvalContext, excluded: dict) -> Assessment:
     scope = MET if rule.applies_to is None else ev.status(rule.applies_to, index)
     aspects = {aspect: ev.status(group, index) for aspect, group in rule.checks}
-    hard, soft = excluded.get(index, ((), ()))
+    ex = excluded.get(index, NOT_EXCLUDED)
+    hard, soft = ex.hard, ex.soft
     if scope == NOT_MET or hard:
         return Assessment(index, "not_applicable", None, None, aspects, scope, hard)
     reached = next((t for t in rule.tiers if all(aspects[a] == MET for a in t.requires)), None)
@@ -96,7 +99,7 @@ def recognition_outcome(rule: RecognitionRule, ev: EvalContext, excluded: dict) 
         credentials=[cred.id],
         conditions=rows,
         missing=_missing(rule, best, ev),
-        evidence_requests=_requests(rule, best, ev) if best.status == UNKNOWN else [],
+        evidence_requests=_requests(rule, best, ev, excluded) if best.status == UNKNOWN else [],
         reasons=_reasons(rule, best, cred.id),
     )
     return result
@@ -109,6 +112,8 @@ def _outcome(rule: RecognitionRule, a: Assessment) -> dict[str, Any]:
     out: dict[str, Any] = {"level": tier.level if tier else None}
     if tier is not None:
         out.update(recognised_as=tier.recognised_as, credits=tier.credits)
+        if tier.note:
+            out["note"] = tier.note
     if a.status == UNKNOWN:
         out["pending_level"] = a.tier.level if a.tier else None
     return out
@@ -130,16 +135,18 @@ def _missing(rule: RecognitionRule, a: Assessment, ev: EvalContext) -> list[str]
     return dedupe(out)
 
 
-def _requests(rule: RecognitionRule, a: Assessment, ev: EvalContext) -> list[dict[str, Any]]:
+def _requests(
+    rule: RecognitionRule, a: Assessment, ev: EvalContext, excluded: dict
+) -> list[dict[str, Any]]:
     cred = ev.credentials[a.index]
-    out = []
+    out = list(excluded.get(a.index, NOT_EXCLUDED).requests)
     if rule.applies_to is not None and a.scope == UNKNOWN:
         out += evidence_requests(rule.applies_to, cred, ev.ctx, f"{rule.id} scope")
     wanted = a.tier.requires if a.tier else ASPECTS
     for aspect, group in rule.checks:
         if aspect in wanted and a.aspects[aspect] == UNKNOWN:
             out += evidence_requests(group, cred, ev.ctx, f"{rule.id} {aspect}")
-    return dedupe(out)
+    return merge_requests(out)
 
 
 def _reasons(rule: RecognitionRule, a: Assessment, cred_id: str) -> list[str]:
@@ -155,16 +162,23 @@ def _reasons(rule: RecognitionRule, a: Assessment, cred_id: str) -> list[str]:
             f"Credential '{cred_id}' is proposed for {tier.level} recognition{what}"
             f"{credits} under '{rule.title}'."
         )
+        if tier.note:
+            out.append(tier.note)
     elif a.status == UNKNOWN:
+        aim = f"{a.tier.level} recognition" if a.tier else "recognition"
         out.append(
-            f"Credential '{cred_id}' cannot yet be assessed for "
-            f"{a.tier.level if a.tier else 'recognition'} under '{rule.title}': "
+            f"Credential '{cred_id}' cannot yet be assessed for {aim} under '{rule.title}': "
             "information is missing."
         )
+        if a.provisional:
+            out.append(
+                f"On the information given, it already qualifies for "
+                f"{a.provisional.level} recognition."
+            )
     else:
         out.append(
-            f"No credential meets '{rule.title}'; the closest, '{cred_id}', is proposed "
-            f"for {rule.otherwise}."
+            f"No credential meets '{rule.title}'. The closest is '{cred_id}'; the proposed "
+            f"outcome is: {rule.otherwise}."
         )
     if met:
         out.append("No substantial difference was found in: " + ", ".join(met) + ".")

@@ -150,6 +150,9 @@ def atom_text(atom: Atom) -> str:
         if atom.share is None or atom.share >= 1:
             return f"{label} cover all of {shown}"
         return f"{label} cover at least {atom.share:.0%} of {shown}"
+    if atom.op in ("in", "not_in"):
+        word = "is one of" if atom.op == "in" else "is none of"
+        return f"{label} {word} {show(atom.element, atom.value)}"
     return f"{label} {op.symbol} {show(atom.element, atom.value)}"
 
 
@@ -171,7 +174,8 @@ def show(element: str, value: Any) -> Any:
         return None
     meta = ELEMENTS[element]
     if isinstance(value, tuple):
-        return "[" + ", ".join(str(show(element, v)) for v in value) + "]"
+        # Labels can contain commas ("supervised, no identity verification"): use semicolons.
+        return "[" + "; ".join(str(show(element, v)) for v in value) + "]"
     if meta.vocabulary:
         return VOCABULARIES[meta.vocabulary].label_of(value)
     if isinstance(value, dt.date):

@@ -8,10 +8,19 @@ is "eligible to be considered" until a person decides.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 from engine.allocation import Filling, Problem, allocate, fillings, topological
-from engine.explain import EvalContext, condition_rows, dedupe, describe_group, evidence_requests
+from engine.explain import (
+    NOT_EXCLUDED,
+    EvalContext,
+    condition_rows,
+    describe_group,
+    evidence_requests,
+    merge_requests,
+)
 from engine.semantics import MET, NOT_MET, UNKNOWN
 from rules.policy import Policy, Target
 
@@ -34,8 +43,8 @@ class Stacking:
         return s == MET if strict else s != NOT_MET
 
     def _eligible(self, t: Target, slot: Any, i: int, strict: bool) -> bool:
-        hard, soft = self.excluded.get(i, ((), ()))
-        if hard or (strict and soft):
+        excluded = self.excluded.get(i, NOT_EXCLUDED)
+        if excluded.hard or (strict and excluded.soft):
             return False
         if t.all_credentials is not None and not self._ok(t, t.all_credentials, i, strict):
             return False
@@ -117,13 +126,14 @@ class Stacking:
         met = allocate(self.strict, everything)
         used = frozenset().union(*(f.own for f in met.values())) if met else frozenset()
         leftover = everything if self.strict.share_credentials else everything - used
-        results = []
-        for t in sorted(self.policy.targets, key=lambda x: x.id):
+        results: dict[str, dict[str, Any]] = {}
+        pending: dict[str, Filling] = {}  # unknown targets, with the filling evidence could make
+        for t in self.targets:  # prerequisites first
             if t.id in met:
-                results.append(self._met(t, met[t.id]))
+                results[t.id] = self._met(t, met[t.id])
             else:
-                results.append(self._not_met(t, met, leftover))
-        return results, met, self.strict.exhausted
+                results[t.id] = self._not_met(t, met, pending, leftover)
+        return [results[k] for k in sorted(results)], met, self.strict.exhausted
 
     def _met(self, t: Target, f: Filling) -> dict[str, Any]:
         creds = self.ev.credentials
@@ -137,26 +147,44 @@ class Stacking:
                         t.all_credentials, creds[i], self.ev.ctx, "every credential"
                     )
         total = sum(self.ects[i] or 0 for i in f.total)
+        credits = f" totalling {total:g} ECTS" if total else ""
         reasons = [
             f"'{t.title}' can be considered: its conditions are met by "
-            f"{len(f.total)} credential(s) totalling {total:g} ECTS. Stacking gives no "
+            f"{len(f.total)} credential(s){credits}. Stacking gives no "
             "automatic entitlement; the award is for the receiving organisation to decide."
         ]
         if t.builds_on:
             reasons.append("It builds on: " + ", ".join(t.builds_on) + ".")
         return self._result(t, MET, f, rows, [], [], reasons)
 
-    def _not_met(self, t: Target, met: dict[str, Filling], leftover: frozenset[int]) -> dict:
+    def _not_met(
+        self,
+        t: Target,
+        met: dict[str, Filling],
+        pending: dict[str, Filling],
+        leftover: frozenset[int],
+    ) -> dict:
         blocked = [ref for ref in t.builds_on if ref not in met]
-        loose = next(fillings(self.loose, t, leftover, met), None) if not blocked else None
+        loose = None
+        if all(ref in pending for ref in blocked):
+            context = {**met, **{ref: pending[ref] for ref in blocked}}
+            loose = next(fillings(self.loose, t, leftover, context), None)
         if loose is not None:
+            pending[t.id] = loose
             requests = self._requests(t, loose)
             reasons = [
                 f"'{t.title}' could be met with the credentials available, but "
                 "information is missing; see the evidence requests."
             ]
+            if blocked:
+                reasons.append(
+                    "It builds on "
+                    + ", ".join(f"'{r}'" for r in blocked)
+                    + ", which also waits for evidence."
+                )
             return self._result(t, UNKNOWN, loose, [], [], requests, reasons)
-        missing = [f"first meet '{ref}'" for ref in blocked] + self._missing(t, leftover, met)
+        missing = [f"first meet '{ref}'" for ref in blocked]
+        missing += self._missing(t, leftover, met) if not blocked else []
         reasons = [f"'{t.title}' is not met."]
         alternative = None if blocked else self._alternative(t, met)
         if alternative:
@@ -172,28 +200,58 @@ class Stacking:
         taken = sorted((creds[i].id, name) for name, f in met.items() for i in f.own & alone.own)
         parts = ", ".join(f"'{cid}' (now used for {name})" for cid, name in taken)
         return (
-            f"Alternative: '{t.title}' could be met instead by using {parts}; the chosen "
-            "allocation meets more targets, so it was preferred."
+            f"Alternative: '{t.title}' could be met instead by using {parts}. The chosen "
+            "allocation was preferred because it meets at least as many targets (ties go to "
+            "fewer credentials, then to the earlier target id)."
         )
 
-    def _missing(self, t: Target, available: frozenset[int], met: dict[str, Filling]) -> list[str]:
-        out, used = [], set()
-        base = frozenset().union(*(met[r].total for r in t.builds_on if r in met))
+    def _missing(self, t: Target, available: frozenset[int], met: dict[str, Filling]) -> list:
+        """The blockers of the closest attempt: slots that cannot be filled, or else the
+        totals, shares and provider limits of the slot-complete filling that misses least."""
+        relaxed = replace(self.strict, check=lambda _t, _s: True, budget=5000, nodes=0)
+        best: tuple | None = None
+        for f in islice(fillings(relaxed, t, available, met), 300):
+            lines = self.shortfalls(t, f.total, strict=True)
+            key = (len(lines), -sum(self.ects[i] or 0 for i in f.total), sorted(f.total))
+            if best is None or key < best[0]:
+                best = (key, lines)
+        if best is not None:
+            return best[1]
+        return self._slot_deficits(t, available)
+
+    def _slot_deficits(self, t: Target, available: frozenset[int]) -> list[str]:
+        """Seats each slot cannot fill, from a maximum matching of credentials to seats."""
+        seats = [s for s in t.slots for _ in range(s.min)]
+        holder: dict[int, int] = {}  # credential → seat
+
+        def place(seat: int, tried: set[int]) -> bool:
+            for i in self.order:
+                ok = i in available and i in self.strict.eligible[(t.id, seats[seat].id)]
+                if ok and i not in tried:
+                    tried.add(i)
+                    if i not in holder or place(holder[i], tried):
+                        holder[i] = seat
+                        return True
+            return False
+
+        filled = [place(k, set()) for k in range(len(seats))]
+        out = []
         for slot in t.slots:
-            candidates = [
-                i
-                for i in self.order
-                if i in available and i not in used and i in self.strict.eligible[(t.id, slot.id)]
-            ]
-            take = candidates[: slot.min]
-            used.update(take)
-            if len(take) < slot.min:
-                need = slot.min - len(take)
+            short = sum(1 for k, s in enumerate(seats) if s is slot and not filled[k])
+            if short:
                 out.append(
-                    f"{need} more credential(s) for '{slot.title}': {describe_group(slot.when)}"
+                    f"{short} more credential(s) for '{slot.title}': {describe_group(slot.when)}"
                 )
-        out += self.shortfalls(t, base | frozenset(used), strict=True)
-        return dedupe(out)
+        return out
+
+    def could_count(self, i: int) -> list[str]:
+        """Where a credential could count if it were free (and its missing data favourable)."""
+        return [
+            f"{t.id} / {s.id}"
+            for t in self.targets
+            for s in t.slots
+            if i in self.loose.eligible[(t.id, s.id)]
+        ]
 
     def _requests(self, t: Target, f: Filling) -> list[dict[str, Any]]:
         creds, out = self.ev.credentials, []
@@ -210,21 +268,22 @@ class Stacking:
                         {
                             "credential": creds[i].id,
                             "element": "ects",
-                            "request": f"Provide the notional workload (ECTS) of credential "
-                            f"'{creds[i].id}' (needed for: {t.id} total ECTS).",
+                            "request": f"Credential '{creds[i].id}': provide the notional "
+                            f"workload (ECTS) (needed for {t.id}: total ECTS).",
                         }
                     )
-                _, soft = self.excluded.get(i, ((), ()))
-                for reason in soft:
+                excluded = self.excluded.get(i, NOT_EXCLUDED)
+                out += excluded.requests
+                for reason in excluded.soft:
                     out.append(
                         {
                             "credential": creds[i].id,
                             "element": "exclusion",
-                            "request": f"Confirm whether credential '{creds[i].id}' is "
-                            f"excluded: {reason}.",
+                            "request": f"Credential '{creds[i].id}': confirm whether this "
+                            f"exclusion applies: {reason}.",
                         }
                     )
-        return dedupe(out)
+        return merge_requests(out)
 
     def _result(
         self,

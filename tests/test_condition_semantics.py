@@ -31,8 +31,14 @@ CASES = [
     ("eqf_level", "not_in", [6, 7], {}, None, "unknown"),
     ("issuer_country", "not_in", ["SE"], {}, "FI", "met"),
     ("issuer_country", "eq", "SE", {}, "SE", "met"),
-    ("supervision", "in", ["supervised_onsite_id", "supervised_online_id"], {},
-     "supervised_no_id", "not_met"),
+    (
+        "supervision",
+        "in",
+        ["supervised_onsite_id", "supervised_online_id"],
+        {},
+        "supervised_no_id",
+        "not_met",
+    ),
     ("issued_on", "within_years", 5, {}, dt.date(2021, 9, 1), "met"),
     ("issued_on", "within_years", 5, {}, dt.date(2021, 8, 31), "not_met"),
     ("issued_on", "within_years", 5, {}, dt.date(2026, 9, 2), "not_met"),  # after the as-of date
@@ -59,11 +65,17 @@ CASES = [
 
 
 def _policy(condition: dict):
-    return load_policy({
-        "id": "p", "title": "P", "organisation": "O", "purpose": "credit", "version": "1",
-        "effective_from": "2020-01-01",
-        "recognition": [{"id": "r", "title": "R", "checks": {"requirements": [condition]}}],
-    })
+    return load_policy(
+        {
+            "id": "p",
+            "title": "P",
+            "organisation": "O",
+            "purpose": "credit",
+            "version": "1",
+            "effective_from": "2020-01-01",
+            "recognition": [{"id": "r", "title": "R", "checks": {"requirements": [condition]}}],
+        }
+    )
 
 
 @pytest.mark.parametrize("matcher", sorted(MATCHERS))
@@ -91,11 +103,17 @@ def test_operator_table(matcher, element, op, value, extra, actual, expected):
     ],
 )
 def test_groups_follow_three_valued_logic(matcher, values, expected):
-    condition = {"any": [
-        {"all": [{"element": "ects", "op": "gte", "value": 5},
-                 {"element": "eqf_level", "op": "gte", "value": 6}]},
-        {"element": "issuer_country", "op": "eq", "value": "SE"},
-    ]}
+    condition = {
+        "any": [
+            {
+                "all": [
+                    {"element": "ects", "op": "gte", "value": 5},
+                    {"element": "eqf_level", "op": "gte", "value": 6},
+                ]
+            },
+            {"element": "issuer_country", "op": "eq", "value": "SE"},
+        ]
+    }
     compiled = compile_policy(_policy(condition))
     statuses = MATCHERS[matcher](compiled, [Credential.of("c", values)], AS_OF)
     assert list(statuses.values()) == [(expected,)]

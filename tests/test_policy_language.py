@@ -114,8 +114,13 @@ def test_values_are_checked_against_the_element_type(element, op, value, expecte
 def test_every_problem_is_reported_not_only_the_first():
     doc = with_changes(f"{ATOM}.element", "eqf_levl")
     doc["recognition"][0]["checks"]["workload"] = [{"element": "ects", "op": "gte", "value": "5"}]
-    doc["targets"] = [{"id": "t", "title": "T", "slots": [{"id": "s", "title": "S", "maks": 3,
-                                                           "when": [{"element": "x"}]}]}]
+    doc["targets"] = [
+        {
+            "id": "t",
+            "title": "T",
+            "slots": [{"id": "s", "title": "S", "maks": 3, "when": [{"element": "x"}]}],
+        }
+    ]
     text = "\n".join(problems_of(doc))
     assert "recognition[0].checks.level[0].element" in text
     assert "recognition[0].checks.workload[0].value" in text
@@ -129,11 +134,16 @@ def test_cross_references_are_checked():
     doc["targets"] = [
         {"id": "a", "title": "A", "builds_on": ["b"], "slots": []},
         {"id": "b", "title": "B", "builds_on": ["a"], "slots": []},
-        {"id": "c", "title": "C", "builds_on": ["dipoma"],
-         "slots": [{"id": "s", "title": "S", "when": [{"equivalent_to": "DA101"}]}]},
+        {
+            "id": "c",
+            "title": "C",
+            "builds_on": ["dipoma"],
+            "slots": [{"id": "s", "title": "S", "when": [{"equivalent_to": "DA101"}]}],
+        },
     ]
-    doc["examples"] = [{"name": "x", "as_of": "2026-02-01", "wallet": {"credentials": []},
-                        "expect": {"r2": "met"}}]
+    doc["examples"] = [
+        {"name": "x", "as_of": "2026-02-01", "wallet": {"credentials": []}, "expect": {"r2": "met"}}
+    ]
     text = "\n".join(problems_of(doc))
     assert "'workload' is not one of this rule's checks" in text
     assert "builds_on forms a cycle: a → b → a" in text
@@ -145,10 +155,16 @@ def test_cross_references_are_checked():
 def test_equivalences_expand_into_the_conditions():
     doc = copy.deepcopy(BASE)
     doc["equivalences"] = [
-        {"module": "M1", "title": "Module", "when": [{"element": "title", "op": "eq",
-                                                      "value": "A"}]},
-        {"module": "M1", "title": "Module", "when": [{"element": "title", "op": "eq",
-                                                      "value": "B"}]},
+        {
+            "module": "M1",
+            "title": "Module",
+            "when": [{"element": "title", "op": "eq", "value": "A"}],
+        },
+        {
+            "module": "M1",
+            "title": "Module",
+            "when": [{"element": "title", "op": "eq", "value": "B"}],
+        },
     ]
     doc["recognition"][0]["checks"]["learning_outcomes"] = [{"equivalent_to": "M1"}]
     policy = load_policy(doc)

@@ -21,7 +21,8 @@ def render(result: dict[str, Any], learner: str = "") -> str:
         lines.append(f"  [{_MARK[o['status']]}] {o['rule']} — {o['title']}{_level(o)}")
         if o.get("slots"):
             for slot, creds in sorted(o["slots"].items()):
-                lines.append(f"      slot {slot}: {', '.join(creds)}")
+                if creds:
+                    lines.append(f"      slot {slot}: {', '.join(creds)}")
         elif o["credentials"]:
             lines.append(f"      credentials: {', '.join(o['credentials'])}")
         for c in o["conditions"]:
@@ -33,6 +34,11 @@ def render(result: dict[str, Any], learner: str = "") -> str:
             lines.append(f"      evidence: {r['request']}")
         for reason in o["reasons"]:
             lines.append(f"      · {reason}")
+    if result["exclusions"]:
+        lines.append("")
+        for x in result["exclusions"]:
+            state = "excluded" if x["status"] == "met" else "possibly excluded"
+            lines.append(f"  {state}: {x['credential']} — {x['reason']}")
     if result["unused"]:
         lines.append("")
         for u in result["unused"]:
