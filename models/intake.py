@@ -22,6 +22,7 @@ from marshmallow import ValidationError
 from engine.inputs import Credential, Provenance, Wallet
 from models import credential_schema as cs
 from models.errors import IntakeError, Problem, expected, problems_from, suggest
+from models.terms import match_provenance
 from rules.vocabulary import ELEMENTS, VOCABULARIES
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -184,7 +185,7 @@ def _build(loaded: dict, raw: dict, source_prefix: str) -> Credential:
     for name, value in loaded["values"].items():
         if name == "learner":  # personal data: never part of the engine input
             continue
-        kind, note = cs.match_provenance(name, raw[name])
+        kind, note = match_provenance(name, raw[name])
         entry = stated.get(name, {"kind": kind, "note": note})
         values[name] = value
         provenance[name] = _provenance(entry, f"{source_prefix}{name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,34 @@ def describe(value: object) -> str:
     """A short, safe rendering of what the author wrote, for error messages."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def flatten_messages(messages: Any, known: list[str], path: str = "") -> list[Problem]:
+    """marshmallow's nested error dict → problems with dotted paths and suggestions."""
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            if key == "_schema":
+                sub = path
+            elif isinstance(key, int):
+                sub = f"{path}[{key}]"
+            elif key in ("key", "value") and path:
+                sub = path if key == "value" else f"{path} (key)"
+            else:
+                sub = f"{path}.{key}" if path else str(key)
+            out.extend(flatten_messages(value, known, sub))
+        return out
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        out = []
+        for m in messages:
+            if m == "Unknown field.":
+                name = path.rsplit(".", 1)[-1]
+                out.append(Problem(path, "unknown key", suggest(name, known)))
+            elif m == "Missing data for required field.":
+                out.append(Problem(path, "required key is missing"))
+            else:
+                out.append(Problem(path, m))
+        return out
+    if isinstance(messages, list):
+        return [p for m in messages for p in flatten_messages(m, known, path)]
+    return [Problem(path, str(messages))]

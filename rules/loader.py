@@ -9,12 +9,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import yaml
 from marshmallow import ValidationError
 
 from rules import schema as s
 from rules.conditions import ConditionParser, resolve_equivalences
-from rules.errors import PolicyError, Problem, suggest
+from rules.document import MAX_POLICY_BYTES, parse_document  # noqa: F401 - re-exported
+from rules.errors import PolicyError, Problem, flatten_messages, suggest
 from rules.policy import (
     Equivalence,
     Example,
@@ -30,8 +30,6 @@ from rules.policy import (
 )
 from rules.vocabulary import ASPECTS
 
-MAX_POLICY_BYTES = 2 * 1024 * 1024
-MAX_NESTING = 40
 _ALL_FIELDS = sorted(
     {
         name
@@ -40,43 +38,6 @@ _ALL_FIELDS = sorted(
         for name in schema._declared_fields
     }
 )
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors/aliases: they allow tiny files that expand to huge documents."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, "YAML aliases (*name) are not allowed in a policy", event.start_mark
-            )
-        return super().compose_node(parent, index)
-
-
-def parse_document(raw: bytes, source: str) -> Any:
-    """Bytes → plain data (dicts, lists, scalars); every failure is a `PolicyError`."""
-    if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError(
-            [Problem("", f"file is {len(raw)} bytes; at most {MAX_POLICY_BYTES} are accepted")],
-            source,
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PolicyError([Problem("", f"not UTF-8 text (byte {exc.start})")], source) from None
-    try:
-        if source.endswith(".json"):
-            data = json.loads(text)
-        else:
-            data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
-    except RecursionError:
-        raise PolicyError([Problem("", "document nests too deeply")], source) from None
-    except (ValueError, yaml.YAMLError) as exc:
-        raise PolicyError([Problem("", f"cannot be parsed: {exc}")], source) from None
-    if _depth(data) > MAX_NESTING:
-        raise PolicyError([Problem("", f"document nests deeper than {MAX_NESTING} levels")], source)
-    return data
 
 
 def load_policy_file(path: str | Path) -> Policy:
@@ -95,7 +56,7 @@ def load_policy(data: Any, source: str = "policy") -> Policy:
     try:
         doc = s.PolicySchema().load(data)
     except ValidationError as exc:
-        problems = _flatten(exc.messages) + _condition_problems(data)
+        problems = flatten_messages(exc.messages, _ALL_FIELDS) + _condition_problems(data)
         raise PolicyError(problems, source) from None
     builder = _Builder(doc)
     policy = builder.build()
@@ -240,7 +201,7 @@ class _Builder:
             try:
                 loaded = s.ExpectationSchema().load(value)
             except ValidationError as exc:
-                self.problems.extend(_flatten(exc.messages, path))
+                self.problems.extend(flatten_messages(exc.messages, _ALL_FIELDS, path))
                 continue
             expect.append((key, loaded["status"], loaded.get("level")))
         return Example(x["name"], x["as_of"], x["wallet"], tuple(expect))
@@ -408,43 +369,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     raise TypeError(f"not serialisable: {type(value).__name__}")
-
-
-def _flatten(messages: Any, path: str = "") -> list[Problem]:
-    if isinstance(messages, dict):
-        out = []
-        for key, value in messages.items():
-            if key == "_schema":
-                sub = path
-            elif isinstance(key, int):
-                sub = f"{path}[{key}]"
-            elif key in ("key", "value") and path:
-                sub = path if key == "value" else f"{path} (key)"
-            else:
-                sub = f"{path}.{key}" if path else str(key)
-            out.extend(_flatten(value, sub))
-        return out
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        out = []
-        for m in messages:
-            if m == "Unknown field.":
-                name = path.rsplit(".", 1)[-1]
-                out.append(Problem(path, "unknown key", suggest(name, _ALL_FIELDS)))
-            elif m == "Missing data for required field.":
-                out.append(Problem(path, "required key is missing"))
-            else:
-                out.append(Problem(path, m))
-        return out
-    if isinstance(messages, list):
-        return [p for m in messages for p in _flatten(m, path)]
-    return [Problem(path, str(messages))]
-
-
-def _depth(data: Any, level: int = 0) -> int:
-    if level > MAX_NESTING:
-        return level
-    if isinstance(data, dict):
-        return max((_depth(v, level + 1) for v in data.values()), default=level + 1)
-    if isinstance(data, list):
-        return max((_depth(v, level + 1) for v in data), default=level + 1)
-    return level

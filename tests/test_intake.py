@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.inputs import Wallet, check_value
-from models import credential_schema as cs
+from models import terms
 from models.errors import IntakeError
 from models.intake import (
     CSV_COLUMNS,
@@ -242,8 +242,8 @@ def test_eu_country_uris_map_to_alpha2(alpha3, alpha2):
 
 
 def test_the_country_table_is_complete_iso_3166():
-    assert len(cs.ALPHA3_TO_ALPHA2) == 250  # 249 ISO codes + Kosovo
-    assert all(len(a2) == 2 and len(a3) == 3 for a3, a2 in cs.ALPHA3_TO_ALPHA2.items())
+    assert len(terms.ALPHA3_TO_ALPHA2) == 250  # 249 ISO codes + Kosovo
+    assert all(len(a2) == 2 and len(a3) == 3 for a3, a2 in terms.ALPHA3_TO_ALPHA2.items())
 
 
 # --- provenance ---------------------------------------------------------------------------------
@@ -707,7 +707,7 @@ VALUES = {
     "decimal": st.one_of(st.integers(0, 10_000), st.integers(0, 10**6).map(lambda n: n / 100)),
     "integer": st.integers(1, 8),
     "date": st.dates(dt.date(1950, 1, 1), dt.date(2100, 12, 31)).map(dt.date.isoformat),
-    "country": st.sampled_from(sorted(cs.ALPHA2)),
+    "country": st.sampled_from(sorted(terms.ALPHA2)),
     "text": _TEXT,
     "isced": st.from_regex(r"[0-9]{2,4}", fullmatch=True),
     "text_list": st.lists(_TEXT, min_size=1, max_size=4),
