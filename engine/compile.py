@@ -217,6 +217,20 @@ def paths(expr: Any) -> int:
     return 1
 
 
+# Each comparison and its certain failure (the field present, the test false).
+_NEGATION = {
+    "eq": "ne",
+    "ne": "eq",
+    "gt": "lte",
+    "gte": "lt",
+    "lt": "gte",
+    "lte": "gt",
+    "in": "not_in",
+    "not_in": "in",
+}
+_ENGINE_OP = {"ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
+
+
 def _refute_atom(atom: Atom, derived_of: dict[Atom, str]) -> Any:
     if atom.op == "known":
         return FALSE  # a known value never fails; only its absence matters
@@ -225,18 +239,7 @@ def _refute_atom(atom: Atom, derived_of: dict[Atom, str]) -> Any:
         if atom.op == "covers":
             return {"$lt": {field: covers_threshold(len(atom.value), atom.share)}}
         return {field: 0}
-    name = atom.element
-    if atom.op in ("in", "not_in"):
-        values = [fact_value(name, v) for v in atom.value]
-        if atom.op == "not_in":
-            return {"$or": [{name: v} for v in values]} if len(values) > 1 else {name: values[0]}
-        tests = [{"$neq": {name: v}} for v in values]
-        return {"$and": tests} if len(tests) > 1 else tests[0]
-    value = fact_value(name, atom.value)
-    if atom.op == "ne":
-        return {name: value}
-    op = {"eq": "$neq", "gt": "$lte", "gte": "$lt", "lt": "$gte", "lte": "$gt"}[atom.op]
-    return {op: {name: value}}
+    return _comparison(atom.element, _NEGATION[atom.op], atom.value)
 
 
 def _atom_expr(atom: Atom, derived_of: dict[Atom, str]) -> Any:
@@ -245,20 +248,21 @@ def _atom_expr(atom: Atom, derived_of: dict[Atom, str]) -> Any:
         if atom.op == "covers":
             return {"$gte": {field: covers_threshold(len(atom.value), atom.share)}}
         return {field: 1}
-    name = atom.element
     if atom.op == "known":
-        return {"$ex": {name: 1}}
-    if atom.op in ("in", "not_in"):
-        values = [fact_value(name, v) for v in atom.value]
-        if atom.op == "not_in":
-            tests = [{"$neq": {name: v}} for v in values]
-            return {"$and": tests} if len(tests) > 1 else tests[0]
-        return {"$or": [{name: v} for v in values]} if len(values) > 1 else {name: values[0]}
-    value = fact_value(name, atom.value)
-    if atom.op == "eq":
-        return {name: value}
-    op = {"ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}[atom.op]
-    return {op: {name: value}}
+        return {"$ex": {atom.element: 1}}
+    return _comparison(atom.element, atom.op, atom.value)
+
+
+def _comparison(name: str, op: str, value: Any) -> Any:
+    if op in ("in", "not_in"):
+        values = [fact_value(name, v) for v in value]
+        tests = [{name: v} if op == "in" else {"$neq": {name: v}} for v in values]
+        if len(tests) == 1:
+            return tests[0]
+        return {"$or" if op == "in" else "$and": tests}
+    if op == "eq":
+        return {name: fact_value(name, value)}
+    return {_ENGINE_OP[op]: {name: fact_value(name, value)}}
 
 
 def element_type(name: str) -> str:

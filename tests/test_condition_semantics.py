@@ -9,7 +9,7 @@ import pytest
 from engine.compile import compile_policy
 from engine.inputs import Credential
 from engine.matching import MATCHERS
-from rules.loader import load_policy
+from tests.builders import policy
 
 AS_OF = dt.date(2026, 9, 1)
 S1, S2, S3 = (f"http://data.europa.eu/esco/skill/{x}" for x in "abc")
@@ -65,17 +65,7 @@ CASES = [
 
 
 def _policy(condition: dict):
-    return load_policy(
-        {
-            "id": "p",
-            "title": "P",
-            "organisation": "O",
-            "purpose": "credit",
-            "version": "1",
-            "effective_from": "2020-01-01",
-            "recognition": [{"id": "r", "title": "R", "checks": {"requirements": [condition]}}],
-        }
-    )
+    return policy(recognition=[{"id": "r", "title": "R", "checks": {"requirements": [condition]}}])
 
 
 @pytest.mark.parametrize("matcher", sorted(MATCHERS))

@@ -12,20 +12,13 @@ from engine.errors import EngineCompileError
 from engine.inputs import Credential
 from engine.matching import match_durable, match_reference
 from rules.loader import load_policy
+from tests.builders import policy_doc
 
 AS_OF = dt.date(2026, 9, 1)
 
 
 def policy_with(rules: list[dict]) -> dict:
-    return {
-        "id": "p",
-        "title": "P",
-        "organisation": "O",
-        "purpose": "credit",
-        "version": "1",
-        "effective_from": "2020-01-01",
-        "recognition": rules,
-    }
+    return policy_doc(recognition=rules)
 
 
 def ects_rule(i: int) -> dict:

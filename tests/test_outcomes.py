@@ -8,22 +8,9 @@ import pytest
 
 from engine.evaluate import evaluate
 from engine.inputs import Credential, Wallet
-from rules.loader import load_policy
+from tests.builders import policy
 
 AS_OF = dt.date(2026, 9, 1)
-
-
-def policy(**parts):
-    doc = {
-        "id": "p",
-        "title": "P",
-        "organisation": "O",
-        "purpose": "credit",
-        "version": "1",
-        "effective_from": "2020-01-01",
-    }
-    doc.update(parts)
-    return load_policy(doc)
 
 
 def run(p, *creds, matcher="durable"):
