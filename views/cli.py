@@ -192,3 +192,24 @@ def vocabulary(markdown: bool) -> None:
     from views.vocabulary_doc import vocabulary_text
 
     click.echo(vocabulary_text(markdown))
+
+
+@cli.command(help="Benchmark the engine against a hand-written loop and zen-engine, same run.")
+@click.option("--quick", is_flag=True, help="A subset of the cells; under a minute.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--profile", "with_profile", is_flag=True, help="Also profile 200 rules × 50.")
+def bench(quick: bool, as_json: bool, with_profile: bool) -> None:
+    from bench.costs import profile
+    from bench.report import format_profile, format_report
+    from bench.run import run
+
+    progress = None if as_json else (lambda line: click.echo(line, err=True))
+    result = run(quick=quick, progress=progress)
+    if with_profile:
+        result["profile"] = profile()
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(format_report(result))
+    if with_profile:
+        click.echo(format_profile(result["profile"]))

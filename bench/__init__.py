@@ -1,0 +1,2 @@
+"""Benchmarks: seeded synthetic policies and wallets, baselines, and the runner behind
+`credstack bench`."""

@@ -1,0 +1,158 @@
+"""The benchmark's inputs and baselines are sound: synthetic data is deterministic and valid, the
+hand-written loop and zen-engine compute what the engine computes, and a tiny run has the shape
+`credstack bench` prints. No wall-clock assertions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from bench.baselines import LoopMatcher, ZenMatcher, met_pairs
+from bench.costs import profile
+from bench.report import format_report
+from bench.run import run
+from bench.synthetic import AS_OF, policy_document, wallet
+from engine.compile import compile_policy
+from engine.facts import effective
+from engine.matching import match_durable, match_reference
+from rules.loader import load_policy
+from tests.strategies import AS_OF as STRATEGY_AS_OF
+from tests.strategies import policies, wallets
+
+
+def _inputs(rules: int, credentials: int, seed: int = 0):
+    policy = load_policy(policy_document(rules, seed))
+    compiled = compile_policy(policy)
+    creds = [
+        effective(c, policy.settings)
+        for c in sorted(wallet(credentials, seed).credentials, key=lambda c: c.id)
+    ]
+    return compiled, creds
+
+
+def test_synthetic_data_is_a_function_of_size_and_seed() -> None:
+    assert json.dumps(policy_document(200, 3)) == json.dumps(policy_document(200, 3))
+    assert policy_document(200, 3) != policy_document(200, 4)
+    assert wallet(20, 1) == wallet(20, 1)
+    assert wallet(20, 1) != wallet(20, 2)
+    assert len(policy_document(50, 0)["recognition"]) == 50
+    assert len(wallet(5, 0).credentials) == 5
+
+
+@pytest.mark.parametrize("rules", [10, 50, 200, 1000])
+def test_synthetic_policies_validate_and_compile(rules: int) -> None:
+    doc = policy_document(rules, seed=1)
+    policy = load_policy(doc)
+    assert len(policy.recognition) == rules
+    for rule in doc["recognition"]:
+        assert 2 <= len(rule["checks"]) <= 4
+        assert all(1 <= len(conditions) <= 3 for conditions in rule["checks"].values())
+    compiled = compile_policy(policy)
+    assert len(compiled.blocks) >= rules // 2
+
+
+def test_synthetic_conditions_hold_sometimes_fail_often_and_are_sometimes_unknown() -> None:
+    compiled, creds = _inputs(200, 20)
+    statuses = [s for row in match_reference(compiled, creds, AS_OF).values() for s in row]
+    shares = {s: statuses.count(s) / len(statuses) for s in ("met", "not_met", "unknown")}
+    assert 0.03 < shares["met"] < 0.5
+    assert shares["unknown"] > 0.02
+    assert shares["not_met"] > 0.3
+
+
+@pytest.mark.parametrize("rules,credentials,seed", [(10, 5, 0), (50, 20, 1), (200, 20, 2)])
+def test_loop_agrees_with_reference_and_engine(rules: int, credentials: int, seed: int) -> None:
+    compiled, creds = _inputs(rules, credentials, seed)
+    loop = LoopMatcher(compiled)(creds, AS_OF)
+    assert loop == match_reference(compiled, creds, AS_OF)
+    assert loop == match_durable(compiled, creds, AS_OF)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policies(), wallets())
+def test_loop_agrees_with_reference_on_random_policies(doc, w) -> None:
+    """Every operator and nesting the property tests use, text lists (case folding) included."""
+    policy = load_policy(doc)
+    compiled = compile_policy(policy)
+    creds = [effective(c, policy.settings) for c in sorted(w.credentials, key=lambda c: c.id)]
+    assert LoopMatcher(compiled)(creds, STRATEGY_AS_OF) == match_reference(
+        compiled, creds, STRATEGY_AS_OF
+    )
+
+
+@pytest.mark.parametrize("form", ["expression", "table"])
+def test_zen_agrees_with_loop(form: str) -> None:
+    compiled, creds = _inputs(50, 20, 3)
+    loop = LoopMatcher(compiled)(creds, AS_OF)
+    met_only = ZenMatcher(compiled, AS_OF, tristate=False, form=form)(creds, AS_OF)
+    assert met_pairs(met_only) == met_pairs(loop)
+    assert met_pairs(loop)  # the comparison is not vacuous
+    assert ZenMatcher(compiled, AS_OF, form=form)(creds, AS_OF) == loop
+
+
+def test_zen_refuses_another_application_date() -> None:
+    compiled, creds = _inputs(10, 5)
+    with pytest.raises(ValueError, match="another application date"):
+        ZenMatcher(compiled, AS_OF)(creds, STRATEGY_AS_OF.replace(year=2020))
+
+
+def test_tiny_run_has_every_part_of_the_report() -> None:
+    sizes = {
+        "cells": [(10, 5)],
+        "contained_cells": [(10, 5)],
+        "zen_table_cells": [(10, 5)],
+        "target_cell": (10, 5),
+        "wallets": 2,
+        "warmup": 1,
+        "min_repetitions": 3,
+        "max_repetitions": 3,
+        "throughput_cell": (10, 5),
+        "throughput_s": 0.05,
+        "compile_rules": 50,
+        "compile_seeds": 2,
+        "rss_cell": (10, 5),
+        "rss_evaluations": 50,
+    }
+    result = run(quick=True, sizes=sizes)
+    assert set(result) >= {
+        "mode",
+        "machine",
+        "plan",
+        "cells",
+        "throughput",
+        "compile",
+        "rss",
+        "targets",
+    }
+    assert {"python", "cpu_count"} <= set(result["machine"])
+    cell = result["cells"]["10x5"]
+    assert set(cell["series"]) == {
+        "durable",
+        "evaluate",
+        "contained",
+        "loop",
+        "zen",
+        "zen_met",
+        "zen_table",
+    }
+    for stats in cell["series"].values():
+        assert set(stats) == {"median_ms", "p95_ms", "min_ms", "n"} and stats["n"] == 3
+    assert set(cell["ratios"]) >= {"evaluate/loop", "evaluate/zen", "durable/loop", "durable/zen"}
+    assert all(cell["agreement"].values()) and "loop_equals_reference" in cell["agreement"]
+    assert set(result["throughput"]) == {"cell", "evaluate", "contained", "contained_parallel"}
+    assert {"validate_ms", "compile_ms", "register_ms", "total_ms"} <= set(result["compile"])
+    assert "growth_mib_per_100k" in result["rss"]
+    statuses = [t["status"] for t in result["targets"]]
+    assert len(statuses) == 4 and statuses[2] == "n/a"  # no 1,000-rule policy in a tiny run
+    assert all(s in ("PASS", "MISS") for s in statuses[:2] + statuses[3:])
+    json.dumps(result)  # --json prints the dict as it is
+    text = format_report(result)
+    assert "Targets:" in text and "10×5" in text
+
+
+def test_profile_names_where_the_time_goes() -> None:
+    p = profile((10, 5), evaluations=1, top=5)
+    assert len(p["cumulative"]) == 5 and len(p["own"]) == 5
+    assert any("evaluate" in row["function"] for row in p["cumulative"])
