@@ -76,12 +76,12 @@ def _throughput(plan: Plan, evaluator: ContainedEvaluator) -> dict[str, Any]:
     out = {
         "cell": f"{rules}x{n}",
         "evaluate": sustained(lambda w: evaluate(policy, w, AS_OF)),
-        "contained": sustained(lambda w: evaluator.evaluate(document, w, AS_OF)),
+        "contained": sustained(lambda w: evaluator.evaluate(policy, w, AS_OF)),
     }
     workers = max(2, os.cpu_count() or 1)
     with ContainedEvaluator(size=workers) as pool:
         out["contained_parallel"] = sustained(
-            lambda w: pool.evaluate(document, w, AS_OF), threads=workers
+            lambda w: pool.evaluate(policy, w, AS_OF), threads=workers
         )
         out["contained_parallel"]["workers"] = workers
     return out

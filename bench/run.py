@@ -225,7 +225,7 @@ def _measure_cell(
         table = c.zen_table
         fns["zen_table"] = lambda k: table(c.creds[k], AS_OF)
     if evaluator is not None:
-        fns["contained"] = lambda k: evaluator.evaluate(c.document, c.wallets[k], AS_OF)
+        fns["contained"] = lambda k: evaluator.evaluate(c.policy, c.wallets[k], AS_OF)
         # The worker's answer is the in-process answer (it runs the same code on copied data).
         out["agreement"]["contained_equals_in_process"] = fns["contained"](0) == fns["evaluate"](0)
     for r in range(plan.warmup):

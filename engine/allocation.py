@@ -1,10 +1,11 @@
 """Allocate credentials to the slots of stacking targets, each credential counted once.
 
-The search maximises the number of targets met. Ties are broken, in this order, by: fewer
-credentials used; then the earliest target ids (sorted) met; then the earliest credential ids
-used. Fillings are enumerated in a fixed order (credentials by ECTS descending, then id), so the
-same inputs always give the same allocation, whatever order they arrived in. The search has a node
-budget; when it runs out the result says the allocation may not be optimal.
+The search maximises the number of targets met. Among allocations meeting as many, the first in
+a fixed search order wins: targets after those they build on, then by id; for each target its
+smallest fillings first, credentials by ECTS descending, then by id. So the same inputs always
+give the same allocation, whatever order they arrived in. Targets that cannot be met even with
+every credential are left out of the search, and it stops as soon as every other target is met.
+It has a node budget; when that runs out the result says the allocation may not be optimal.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ class Problem:
     targets: tuple[Target, ...]  # topologically ordered, then by id
     eligible: dict[tuple[str, str], frozenset[int]]  # (target, slot) → credential indexes
     check: Callable[[Target, frozenset[int]], bool]  # totals, shares, providers on a set
-    overlaps: Callable[[int, int], bool]
+    overlaps: Callable[[int, int], bool] | None  # None: the policy has no overlap rule
     order: tuple[int, ...]  # preference order of credential indexes
     share_credentials: bool  # double counting allowed
     budget: int = NODE_BUDGET
     nodes: int = 0
     exhausted: bool = False
-    best: tuple | None = None
+    best: int | None = None
     best_fillings: dict[str, Filling] = field(default_factory=dict)
 
 
@@ -119,6 +120,8 @@ def _walk(
 
 
 def _compatible(p: Problem, used: tuple[int, ...], combo: tuple[int, ...]) -> bool:
+    if p.overlaps is None:
+        return True
     chosen = list(used)
     for c in combo:
         if any(p.overlaps(c, x) for x in chosen):
@@ -140,7 +143,7 @@ def _top_up(
     extra = dict(slots)
     chosen = list(used)
     for i in pool:
-        if i in chosen or any(p.overlaps(i, c) for c in chosen):
+        if i in chosen or (p.overlaps and any(p.overlaps(i, c) for c in chosen)):
             continue
         for slot in t.slots:
             room = slot.max is None or len(extra[slot.id]) < slot.max
@@ -157,33 +160,42 @@ def _top_up(
 
 
 def allocate(p: Problem, available: frozenset[int]) -> dict[str, Filling]:
-    """The best set of fillings: most targets met, then the stated tie-breaks."""
+    """The best set of fillings: most targets met, the first such in the search order."""
     p.best, p.best_fillings = None, {}
+    reachable = _reachable(p, available)
+    p.targets = tuple(t for t in p.targets if t.id in reachable)
     _search(p, 0, available, {})
     return p.best_fillings
 
 
-def _score(met: dict[str, Filling]) -> tuple:
-    used = frozenset().union(*(f.own for f in met.values())) if met else frozenset()
-    # Smaller is better: more targets, fewer credentials, earlier target ids, earlier credentials.
-    return (-len(met), len(used), tuple(sorted(met)), tuple(sorted(used)))
+def _reachable(p: Problem, available: frozenset[int]) -> set[str]:
+    """Targets that might be met: those standing alone need a filling from every credential;
+    one that builds on others is kept while they are (its own filling depends on theirs)."""
+    found: set[str] = set()
+    for t in p.targets:  # prerequisites come first
+        if t.builds_on:
+            if all(ref in found for ref in t.builds_on):
+                found.add(t.id)
+        elif next(fillings(p, t, available, {}), None) is not None:
+            found.add(t.id)
+    return found
 
 
-def _search(p: Problem, k: int, available: frozenset[int], met: dict[str, Filling]) -> None:
+def _search(p: Problem, k: int, available: frozenset[int], met: dict[str, Filling]) -> bool:
+    """Depth-first; returns True once every target is met (nothing can beat that)."""
     if p.nodes >= p.budget:
         p.exhausted = True
-        return
+        return False
     p.nodes += 1
-    if p.best is not None and len(met) + (len(p.targets) - k) < -p.best[0]:
-        return  # cannot beat the best even if every remaining target were met
+    if p.best is not None and len(met) + (len(p.targets) - k) <= p.best:
+        return False  # cannot meet more targets than the best already found
     if k == len(p.targets):
-        score = _score(met)
-        if p.best is None or score < p.best:
-            p.best, p.best_fillings = score, dict(met)
-        return
+        p.best, p.best_fillings = len(met), dict(met)
+        return len(met) == len(p.targets)
     t = p.targets[k]
     if all(ref in met for ref in t.builds_on):
         for f in fillings(p, t, available, met):
             rest = available if p.share_credentials else available - f.own
-            _search(p, k + 1, rest, {**met, t.id: f})
-    _search(p, k + 1, available, met)
+            if _search(p, k + 1, rest, {**met, t.id: f}):
+                return True
+    return _search(p, k + 1, available, met)

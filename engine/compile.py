@@ -53,10 +53,12 @@ class CompiledPolicy:
     policy: Policy
     blocks: tuple[Block, ...]
     block_of: dict[str, str]  # canonical key of a group → block id
+    group_block: dict[int, str]  # id() of each group object of `policy` → block id
     derived: tuple[Derived, ...]
     derived_of: dict[Atom, str]
     fields: tuple[str, ...]  # plain element fields the facts need
     groups: int  # number of fact copies per credential
+    group_fields: tuple[tuple[str, ...], ...]  # the fact fields each rule group tests
     ruleset: dict[str, Any]  # durable-rules definition
     name: str  # ruleset name: derived from the policy digest
 
@@ -84,10 +86,13 @@ def policy_groups(policy: Policy) -> list[Group]:
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
-    unique = {canonical(g): g for g in policy_groups(policy)}
+    every = [(canonical(g), g) for g in policy_groups(policy)]
+    unique = dict(every)
     keys = sorted(unique)
     blocks = tuple(Block(f"b{i}", unique[k], i) for i, k in enumerate(keys))
     block_of = {k: f"b{i}" for i, k in enumerate(keys)}
+    # Looking a group up by identity, not by re-serialising it, is what makes evaluation cheap.
+    group_block = {id(g): block_of[k] for k, g in every}
 
     atoms = sorted({a for b in blocks for a in _atoms(b.group)}, key=_atom_key)
     derived = tuple(
@@ -110,8 +115,10 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         raise EngineCompileError(f"policy needs {n_groups} rule groups; at most {MAX_GROUPS}")
 
     ruleset: dict[str, Any] = {}
+    used: list[set[str]] = [set() for _ in range(n_groups)]
     for block in blocks:
         g = block.index // per_group
+        used[g] |= {derived_of.get(a, a.element) for a in _atoms(block.group)}
         for mode in ("s", "r"):
             expr = _expr(block.group, mode, derived_of)
             if expr == FALSE:
@@ -134,7 +141,17 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     }
     name = f"p{policy.digest[:32]}"
     return CompiledPolicy(
-        policy, blocks, block_of, derived, derived_of, fields, n_groups, ruleset, name
+        policy,
+        blocks,
+        block_of,
+        group_block,
+        derived,
+        derived_of,
+        fields,
+        n_groups,
+        tuple(tuple(sorted(u)) for u in used),
+        ruleset,
+        name,
     )
 
 

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from engine import durable_backend
-from engine.compile import CompiledPolicy, canonical, compile_policy
+from engine.compile import CompiledPolicy, compile_policy
 from engine.errors import EvaluationInputError
 from engine.explain import EvalContext, Excluded, evidence_requests
 from engine.facts import effective
@@ -61,11 +61,13 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
     duplicates = sorted({i for i in ids if ids.count(i) > 1}) if len(set(ids)) != len(ids) else []
     if duplicates:
         raise EvaluationInputError(f"credential ids must be unique; repeated: {duplicates}")
-    creds = [effective(c, policy.settings) for c in sorted(wallet.credentials, key=lambda c: c.id)]
     compiled = compiled_for(policy)
+    # The compiled copy has the same content (same digest); its group objects key the blocks.
+    policy = compiled.policy
+    creds = [effective(c, policy.settings) for c in sorted(wallet.credentials, key=lambda c: c.id)]
     statuses = MATCHERS[matcher](compiled, creds, as_of)
     ctx = Context(as_of)
-    ev = EvalContext(ctx, creds, statuses, lambda g: compiled.block_of[canonical(g)])
+    ev = EvalContext(ctx, creds, statuses, lambda g: compiled.group_block[id(g)])
 
     excluded, exclusion_rows = _exclusions(policy, ev)
     recognition = [recognition_outcome(r, ev, excluded) for r in _by_id(policy.recognition)]
@@ -127,16 +129,18 @@ def _unused(
     counted = {c for r in recognition if r["status"] == MET for c in r["credentials"]}
     for f in allocation.values():
         counted |= {ev.credentials[i].id for i in f.own}
-    out = []
-    for i, cred in enumerate(ev.credentials):
-        if cred.id in counted:
-            continue
-        could = stacking.could_count(i)
-        for r in recognition:
-            if any(a["credential"] == cred.id and a["status"] == UNKNOWN for a in r["assessments"]):
-                could.append(f"{r['rule']} (with more information)")
-        out.append({"credential": cred.id, "could_count_towards": could})
-    return out
+    pending: dict[str, list[str]] = {}
+    for r in recognition:
+        for a in r["assessments"]:
+            if a["status"] == UNKNOWN:
+                pending.setdefault(a["credential"], []).append(
+                    f"{r['rule']} (with more information)"
+                )
+    return [
+        {"credential": c.id, "could_count_towards": stacking.could_count(i) + pending.get(c.id, [])}
+        for i, c in enumerate(ev.credentials)
+        if c.id not in counted
+    ]
 
 
 def _summary(outcomes: list[dict]) -> dict[str, int]:

@@ -1,22 +1,20 @@
 """Evaluation behind a process boundary: the entry point the CLI, the web app and batches use.
 
-The caller sends plain data (the policy document as written, the credentials as plain dicts, the
-as-of date) to a supervised worker; the worker validates and compiles the policy once per digest
-and evaluates. A crash, hang or memory blow-up in durable-rules costs that one call an
-`EngineError` and a fresh worker, never the caller's process.
+The caller sends plain data (the policy's digest, the credentials as plain dicts, the as-of date)
+to a supervised worker; the validated policy itself travels only the first time a worker needs it,
+and each worker compiles it once per digest. A crash, hang or memory blow-up in durable-rules
+costs that one call an `EngineError` and a fresh worker, never the caller's process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from typing import Any
 
+from engine.errors import EngineFailure
 from engine.evaluate import evaluate
 from engine.inputs import Credential, Provenance, Wallet
 from engine.worker import WorkerPool
-from rules.loader import load_policy
 from rules.policy import Policy
 
 DEFAULT_TIMEOUT = 20.0
@@ -59,15 +57,21 @@ def wallet_from_plain(data: dict[str, Any]) -> Wallet:
     return Wallet(data["learner_key"], creds)
 
 
+class PolicyNotLoaded(Exception):
+    """The worker has not seen this policy version yet; the caller sends it once."""
+
+
 def evaluate_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """Runs inside the worker."""
-    document = payload["policy"]
-    key = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
-    policy = _policies.get(key)
+    """Runs inside the worker. Policies arrive validated, once per worker, keyed by digest."""
+    digest = payload["digest"]
+    policy = _policies.get(digest)
     if policy is None:
+        policy = payload.get("policy")
+        if policy is None:
+            raise PolicyNotLoaded(digest)
         if len(_policies) >= 128:
             _policies.clear()
-        policy = _policies[key] = load_policy(document)
+        _policies[digest] = policy
     wallet = wallet_from_plain(payload["wallet"])
     as_of = dt.date.fromisoformat(payload["as_of"])
     return evaluate(policy, wallet, as_of, payload.get("matcher", "durable"))
@@ -85,15 +89,20 @@ class ContainedEvaluator:
         self.pool = WorkerPool(size=size, timeout=timeout, memory_limit_mb=memory_limit_mb)
 
     def evaluate(
-        self, document: dict[str, Any], wallet: Wallet, as_of: dt.date, matcher: str = "durable"
+        self, policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "durable"
     ) -> dict[str, Any]:
-        payload = {
-            "policy": document,
+        payload: dict[str, Any] = {
+            "digest": policy.digest,
             "wallet": wallet_to_plain(wallet),
             "as_of": as_of.isoformat(),
             "matcher": matcher,
         }
-        return self.pool.call(_TARGET, payload)
+        try:
+            return self.pool.call(_TARGET, payload)
+        except EngineFailure as exc:
+            if exc.type_name != PolicyNotLoaded.__name__:
+                raise
+        return self.pool.call(_TARGET, {**payload, "policy": policy})
 
     def close(self) -> None:
         self.pool.close()

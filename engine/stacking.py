@@ -61,7 +61,7 @@ class Stacking:
             targets=self.targets,
             eligible=eligible,
             check=lambda t, chosen: not self.shortfalls(t, chosen, strict),
-            overlaps=self._overlaps,
+            overlaps=self._overlaps if self.policy.settings.overlap_element else None,
             order=self.order,
             share_credentials=self.policy.settings.double_counting == "allowed",
         )
@@ -201,8 +201,8 @@ class Stacking:
         parts = ", ".join(f"'{cid}' (now used for {name})" for cid, name in taken)
         return (
             f"Alternative: '{t.title}' could be met instead by using {parts}. The chosen "
-            "allocation was preferred because it meets at least as many targets (ties go to "
-            "fewer credentials, then to the earlier target id)."
+            "allocation was preferred because it meets at least as many targets (between "
+            "equals, targets are served in id order, smallest fillings first)."
         )
 
     def _missing(self, t: Target, available: frozenset[int], met: dict[str, Filling]) -> list:

@@ -100,12 +100,12 @@ def policy_test(files: tuple[str, ...]) -> None:
     failures = 0
     with ContainedEvaluator() as evaluator:
         for name in files:
-            document, p = read_policy(name)
+            _, p = read_policy(name)
             if not p.examples:
                 click.echo(f"{name}: no examples")
             for example in p.examples:
                 wallet = wallet_from_document(example.wallet)
-                result = evaluator.evaluate(document, wallet, example.as_of)
+                result = evaluator.evaluate(p, wallet, example.as_of)
                 problems = compare(example.expect, result)
                 failures += bool(problems)
                 click.echo(f"{'FAIL' if problems else 'pass'}  {p.id}: {example.name}")
@@ -148,11 +148,11 @@ def compare(expect: tuple, result: dict[str, Any]) -> list[str]:
 def evaluate(
     policy_file: str, wallet_file: str, as_of: dt.date | None, as_json: bool, matcher: str
 ) -> None:
-    document, _ = read_policy(policy_file)
+    _, p = read_policy(policy_file)
     wallets = load_wallet_file(wallet_file)
     day = as_of or dt.date.today()
     with ContainedEvaluator() as evaluator:
-        results = [evaluator.evaluate(document, w, day, matcher) for w in wallets]
+        results = [evaluator.evaluate(p, w, day, matcher) for w in wallets]
     if as_json:
         payload: Any = results[0] if len(results) == 1 else results
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True))
@@ -174,13 +174,13 @@ def demo(fixtures: str) -> None:
     manifest = parse_document((root / "demo.yaml").read_bytes(), "demo.yaml")
     with ContainedEvaluator() as evaluator:
         for entry in manifest["demos"]:
-            document, p = read_policy(root / entry["policy"])
+            _, p = read_policy(root / entry["policy"])
             click.echo("=" * 78)
             click.echo(f"{p.title}  [{p.purpose}]")
             for learner in entry["learners"]:
                 wallet = load_wallet_file(root / learner)[0]
                 as_of = dt.date.fromisoformat(str(entry["as_of"]))
-                result = evaluator.evaluate(document, wallet, as_of)
+                result = evaluator.evaluate(p, wallet, as_of)
                 click.echo("-" * 78)
                 click.echo(f"{learner}")
                 click.echo(render(result))
