@@ -59,6 +59,7 @@ class CompiledPolicy:
     fields: tuple[str, ...]  # plain element fields the facts need
     groups: int  # number of fact copies per credential
     group_fields: tuple[tuple[str, ...], ...]  # the fact fields each rule group tests
+    short: dict[str, str]  # element name → the key it has in a fact
     ruleset: dict[str, Any]  # durable-rules definition
     name: str  # ruleset name: derived from the policy digest
 
@@ -119,7 +120,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     for block in blocks:
         g = block.index // per_group
         used[g] |= {derived_of.get(a, a.element) for a in _atoms(block.group)}
-        for mode in ("s", "r"):
+        for mode in ("s", _second_mode(block.group, derived_of)):
             expr = _expr(block.group, mode, derived_of)
             if expr == FALSE:
                 continue  # e.g. only `known` tests: the block can be unknown but never fail
@@ -133,12 +134,13 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
             else:
                 tests = [{"g": g}] + (expr["$and"] if list(expr) == ["$and"] else [expr])
             ruleset[f"{block.id}:{mode}"] = {"all": [{"m": {"$and": tests}}], "cap": 100000}
-    # Matches every fact: no fact is ever "not handled" (which would skip the other rules), and
-    # the session always fired a rule (deleting one that fired none crashes the process).
-    ruleset["sentinel"] = {
-        "all": [{"m": {"$or": [{"gate": 1}, {"$ex": {"c": 1}}]}}],
-        "cap": 100000,
-    }
+    # Always fires (on the gate fact, asserted last): deleting a session whose facts fired no
+    # rule crashes the process. Facts that match nothing are normal: the C engine reports
+    # "not handled" for the batch but still runs every rule that did match.
+    ruleset["sentinel"] = {"all": [{"m": {"gate": 1}}]}
+    # Element names become short keys: every match comes back as JSON with its whole fact.
+    short = {name: f"e{i}" for i, name in enumerate(fields)}
+    ruleset = _rename(ruleset, short)
     name = f"p{policy.digest[:32]}"
     return CompiledPolicy(
         policy,
@@ -150,9 +152,18 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         fields,
         n_groups,
         tuple(tuple(sorted(u)) for u in used),
+        short,
         ruleset,
         name,
     )
+
+
+def _rename(node: Any, short: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {short.get(k, k): _rename(v, short) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rename(v, short) for v in node]
+    return node
 
 
 def canonical(group: Group) -> str:
@@ -192,15 +203,35 @@ def fact_value(element: str, value: Any) -> Any:
 TRUE, FALSE = "TRUE", "FALSE"  # constants of the expression builder, never sent to the engine
 
 
-def _expr(c: Condition, mode: str, derived_of: dict[Atom, str]) -> Any:
-    """durable-rules expression for "holds" (mode "s") or "certainly fails" (mode "r").
+OPTIMISTIC_PATHS = 64
 
-    A refutation needs every tested field present, so an absent field gives neither: unknown.
+
+def _second_mode(group: Group, derived_of: dict[Atom, str]) -> str:
+    """ "o" (may hold) where it stays small, else "r" (certainly fails).
+
+    Either, with "s", tells met / unknown / not met apart. Most credentials fail most groups, and
+    every match returns its whole fact as JSON, so the rarer "may hold" is the cheaper question;
+    but it doubles the alternatives per condition, so large groups ask the other one.
+    """
+    optimistic = _expr(group, "o", derived_of)
+    return "o" if paths(optimistic) <= OPTIMISTIC_PATHS else "r"
+
+
+def _expr(c: Condition, mode: str, derived_of: dict[Atom, str]) -> Any:
+    """durable-rules expression: "s" the group holds; "o" it may hold (holds, or fields it needs
+    are absent); "r" it certainly fails (every field it tests present).
+
     Returns TRUE or FALSE when the answer does not depend on the fact.
     """
     if isinstance(c, Atom):
-        return _atom_expr(c, derived_of) if mode == "s" else _refute_atom(c, derived_of)
-    kind = c.kind if mode == "s" else ("any" if c.kind == "all" else "all")
+        if mode == "s":
+            return _atom_expr(c, derived_of)
+        if mode == "r":
+            return _refute_atom(c, derived_of)
+        if c.op == "known":
+            return TRUE
+        return {"$or": [_atom_expr(c, derived_of), {"$nex": {derived_of.get(c, c.element): 1}}]}
+    kind = c.kind if mode != "r" else ("any" if c.kind == "all" else "all")
     key = "$and" if kind == "all" else "$or"
     unit, zero = (TRUE, FALSE) if kind == "all" else (FALSE, TRUE)
     parts: dict[str, Any] = {}

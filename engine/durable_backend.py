@@ -88,7 +88,8 @@ def run(
         matches: dict[str, list[int]] = {}
         try:
             code, state = _dre.assert_facts(handle, json.dumps(batch, ensure_ascii=False))
-            if code not in (0, 3):
+            # 1 ("not handled": some fact matched no rule) is a normal outcome here.
+            if code not in (0, 1, 3):
                 raise EngineMalfunction(f"durable-rules refused the facts (result code {code})")
             actions = 0
             result = _dre.start_action_for_state(handle, state)

@@ -37,6 +37,10 @@ class EvalContext:
     def status(self, group: Group, index: int) -> str:
         return self.statuses[self.block_of(group)][index]
 
+    def vector(self, group: Group) -> tuple[str, ...]:
+        """The group's status for every credential, in credential order."""
+        return self.statuses[self.block_of(group)]
+
 
 def condition_rows(
     group: Group,

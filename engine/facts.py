@@ -61,6 +61,7 @@ def build_facts(
 ) -> list[dict[str, Any]]:
     """One fact per credential per rule group (the engine backend adds sid and id)."""
     facts = []
+    short = compiled.short
     for index, credential in enumerate(credentials):
         body: dict[str, Any] = {}
         for name in compiled.fields:
@@ -76,7 +77,7 @@ def build_facts(
             # Each copy carries only what its rules test: matches come back with the whole
             # fact, and parsing that JSON was most of the cost of matching.
             fact = {"g": g, "c": index}
-            fact.update((k, body[k]) for k in names if k in body)
+            fact.update((short.get(k, k), body[k]) for k in names if k in body)
             facts.append(fact)
     return facts
 

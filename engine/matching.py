@@ -37,9 +37,15 @@ def match_durable(
     out: Statuses = {}
     for block in compiled.blocks:
         holds = set(fired.get(f"{block.id}:s", ()))
-        fails = set(fired.get(f"{block.id}:r", ()))
-        if holds & fails:
-            raise EngineMalfunction(f"block {block.id} both holds and fails for a credential")
+        if f"{block.id}:o" in compiled.ruleset:
+            maybe = set(fired.get(f"{block.id}:o", ()))
+            if not holds <= maybe:
+                raise EngineMalfunction(f"block {block.id} holds where it cannot")
+            fails = set(range(n)) - maybe
+        else:
+            fails = set(fired.get(f"{block.id}:r", ()))
+            if holds & fails:
+                raise EngineMalfunction(f"block {block.id} both holds and fails")
         out[block.id] = tuple(
             MET if i in holds else NOT_MET if i in fails else UNKNOWN for i in range(n)
         )

@@ -7,7 +7,7 @@ could reach that tier) and the best tier already reached, if any, is given as th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine.explain import (
@@ -36,45 +36,69 @@ class Assessment:
     excluded_by: tuple[str, ...] = ()
 
 
-def assess(rule: RecognitionRule, index: int, ev: EvalContext, excluded: dict) -> Assessment:
-    scope = MET if rule.applies_to is None else ev.status(rule.applies_to, index)
-    aspects = {aspect: ev.status(group, index) for aspect, group in rule.checks}
-    ex = excluded.get(index, NOT_EXCLUDED)
-    hard, soft = ex.hard, ex.soft
+def _decide(
+    rule: RecognitionRule, aspects: dict[str, str], scope: str, hard: tuple, soft: tuple
+) -> tuple[str, Tier | None, Tier | None]:
+    """(status, tier reached or aimed at, provisional tier) for one pattern of statuses."""
     if scope == NOT_MET or hard:
-        return Assessment(index, "not_applicable", None, None, aspects, scope, hard)
+        return "not_applicable", None, None
     reached = next((t for t in rule.tiers if all(aspects[a] == MET for a in t.requires)), None)
     aim = next((t for t in rule.tiers if all(aspects[a] != NOT_MET for a in t.requires)), None)
     if aim is None:
-        return Assessment(index, NOT_MET, None, None, aspects, scope, soft)
+        return NOT_MET, None, None
     if aim is reached and scope == MET and not soft:
-        return Assessment(index, MET, reached, None, aspects, scope)
-    return Assessment(index, UNKNOWN, aim, reached, aspects, scope, soft)
+        return MET, reached, None
+    return UNKNOWN, aim, reached
 
 
-def _better(a: Assessment, ev: EvalContext) -> tuple:
+def assess_all(
+    rule: RecognitionRule, ev: EvalContext, excluded: dict
+) -> list[tuple[int, Assessment]]:
+    """Each credential's assessment: (credential index, shared assessment of its pattern)."""
+    n = len(ev.credentials)
+    scopes = ev.vector(rule.applies_to) if rule.applies_to is not None else (MET,) * n
+    names = tuple(a for a, _ in rule.checks)
+    vectors = [ev.vector(group) for _, group in rule.checks]
+    decided: dict[tuple, Assessment] = {}  # many credentials share one pattern of statuses
+    out = []
+    for i, pattern in enumerate(zip(*vectors, strict=True)):
+        ex = excluded.get(i, NOT_EXCLUDED)
+        key = (pattern, scopes[i], ex.hard, ex.soft)
+        found = decided.get(key)
+        if found is None:
+            aspects = dict(zip(names, pattern, strict=True))
+            status, tier, provisional = _decide(rule, aspects, scopes[i], ex.hard, ex.soft)
+            why = ex.hard if status == "not_applicable" else ex.soft
+            found = decided[key] = Assessment(
+                -1, status, tier, provisional, aspects, scopes[i], why
+            )
+        out.append((i, found))
+    return out
+
+
+def _rank(a: Assessment) -> tuple:
     tier_rank = -LISBON_OUTCOMES.index(a.tier.level) if a.tier else -len(LISBON_OUTCOMES)
     met_aspects = sum(1 for s in a.aspects.values() if s == MET)
-    return (RANK.get(a.status, -1), tier_rank, met_aspects, _neg(ev.credentials[a.index].id))
-
-
-def _neg(text: str) -> tuple:
-    # Ties go to the smallest credential id; max() needs a key that grows as ids shrink.
-    return tuple(-ord(ch) for ch in text) + (1,)
+    return (RANK.get(a.status, -1), tier_rank, met_aspects)
 
 
 def recognition_outcome(rule: RecognitionRule, ev: EvalContext, excluded: dict) -> dict[str, Any]:
-    assessments = [assess(rule, i, ev, excluded) for i in range(len(ev.credentials))]
-    in_scope = [a for a in assessments if a.status != "not_applicable"]
+    assessments = assess_all(rule, ev, excluded)
+    in_scope = [(i, a) for i, a in assessments if a.status != "not_applicable"]
+    rows: dict[int, dict[str, Any]] = {}  # one row shape per pattern, shared
     result: dict[str, Any] = {
         "rule": rule.id,
         "kind": "recognition",
         "title": rule.title,
-        "assessments": [_row(rule, a, ev) for a in assessments if a.scope != NOT_MET],
+        "assessments": [
+            {"credential": ev.credentials[i].id, **_row(rule, a, rows)}
+            for i, a in assessments
+            if a.scope != NOT_MET
+        ],
     }
     if not in_scope:
         why = "no credential falls within this rule's scope"
-        if any(a.excluded_by for a in assessments):
+        if any(a.excluded_by for _, a in assessments):
             why = "the only credentials in scope are excluded"
         result.update(
             status="not_applicable",
@@ -86,18 +110,24 @@ def recognition_outcome(rule: RecognitionRule, ev: EvalContext, excluded: dict) 
             reasons=[f"Not applicable: {why}."],
         )
         return result
-    best = max(in_scope, key=lambda a: _better(a, ev))
+    # max() keeps the first of equals, and credentials are in id order: ties go to the lowest id.
+    ranks: dict[int, tuple] = {}
+    index, shared = max(
+        in_scope,
+        key=lambda pair: ranks.get(id(pair[1])) or ranks.setdefault(id(pair[1]), _rank(pair[1])),
+    )
+    best = replace(shared, index=index)
     cred = ev.credentials[best.index]
-    rows: list[dict[str, Any]] = []
+    trace_rows: list[dict[str, Any]] = []
     if rule.applies_to is not None:
-        rows += condition_rows(rule.applies_to, cred, ev.ctx, "scope")
+        trace_rows += condition_rows(rule.applies_to, cred, ev.ctx, "scope")
     for aspect, group in rule.checks:
-        rows += condition_rows(group, cred, ev.ctx, aspect)
+        trace_rows += condition_rows(group, cred, ev.ctx, aspect)
     result.update(
         status=best.status,
         outcome=_outcome(rule, best),
         credentials=[cred.id],
-        conditions=rows,
+        conditions=trace_rows,
         missing=_missing(rule, best, ev),
         evidence_requests=_requests(rule, best, ev, excluded) if best.status == UNKNOWN else [],
         reasons=_reasons(rule, best, cred.id),
@@ -191,13 +221,16 @@ def _reasons(rule: RecognitionRule, a: Assessment, cred_id: str) -> list[str]:
     return out
 
 
-def _row(rule: RecognitionRule, a: Assessment, ev: EvalContext) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "credential": ev.credentials[a.index].id,
-        "status": a.status,
-        "level": _outcome(rule, a)["level"] if a.status != "not_applicable" else None,
-        "aspects": dict(a.aspects),
-    }
-    if a.excluded_by:
-        row["excluded_by"] = list(a.excluded_by)
-    return row
+def _row(rule: RecognitionRule, a: Assessment, cache: dict[int, dict]) -> dict[str, Any]:
+    """The assessment row without its credential id; equal patterns share one (by aspects)."""
+    found = cache.get(id(a.aspects))
+    if found is None:
+        found = {
+            "status": a.status,
+            "level": _outcome(rule, a)["level"] if a.status != "not_applicable" else None,
+            "aspects": dict(a.aspects),
+        }
+        if a.excluded_by:
+            found["excluded_by"] = list(a.excluded_by)
+        cache[id(a.aspects)] = found
+    return found
