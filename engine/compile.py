@@ -100,6 +100,9 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         Derived(f"_d{i}", a) for i, a in enumerate(x for x in atoms if x.op in DERIVED_OPS)
     )
     derived_of = {d.atom: d.field for d in derived}
+    # Element names become short keys: every match comes back as JSON with its whole fact.
+    short = {name: f"e{i}" for i, name in enumerate(sorted({a.element for a in atoms}))}
+    key_of = {a: derived_of.get(a) or short[a.element] for a in atoms}
     fields = tuple(sorted({a.element for a in atoms if a.op not in DERIVED_OPS}))
     if len(fields) + len(derived) + 3 > MAX_FACT_FIELDS:
         raise EngineCompileError(
@@ -119,9 +122,8 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     used: list[set[str]] = [set() for _ in range(n_groups)]
     for block in blocks:
         g = block.index // per_group
-        used[g] |= {derived_of.get(a, a.element) for a in _atoms(block.group)}
-        for mode in ("s", _second_mode(block.group, derived_of)):
-            expr = _expr(block.group, mode, derived_of)
+        used[g] |= {key_of[a] for a in _atoms(block.group)}
+        for mode, expr in _expressions(block.group, key_of):
             if expr == FALSE:
                 continue  # e.g. only `known` tests: the block can be unknown but never fail
             if paths(expr) > MAX_PATHS:
@@ -138,9 +140,6 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     # rule crashes the process. Facts that match nothing are normal: the C engine reports
     # "not handled" for the batch but still runs every rule that did match.
     ruleset["sentinel"] = {"all": [{"m": {"gate": 1}}]}
-    # Element names become short keys: every match comes back as JSON with its whole fact.
-    short = {name: f"e{i}" for i, name in enumerate(fields)}
-    ruleset = _rename(ruleset, short)
     name = f"p{policy.digest[:32]}"
     return CompiledPolicy(
         policy,
@@ -156,14 +155,6 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         ruleset,
         name,
     )
-
-
-def _rename(node: Any, short: dict[str, str]) -> Any:
-    if isinstance(node, dict):
-        return {short.get(k, k): _rename(v, short) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rename(v, short) for v in node]
-    return node
 
 
 def canonical(group: Group) -> str:
@@ -206,18 +197,23 @@ TRUE, FALSE = "TRUE", "FALSE"  # constants of the expression builder, never sent
 OPTIMISTIC_PATHS = 64
 
 
-def _second_mode(group: Group, derived_of: dict[Atom, str]) -> str:
-    """ "o" (may hold) where it stays small, else "r" (certainly fails).
+def _expressions(group: Group, key_of: dict[Atom, str]) -> list[tuple[str, Any]]:
+    """ "s" (holds), then "o" (may hold) where it stays small, else "r" (certainly fails).
 
-    Either, with "s", tells met / unknown / not met apart. Most credentials fail most groups, and
-    every match returns its whole fact as JSON, so the rarer "may hold" is the cheaper question;
-    but it doubles the alternatives per condition, so large groups ask the other one.
+    Either second question, with "s", tells met / unknown / not met apart. Most credentials fail
+    most groups, and every match returns its whole fact as JSON, so the rarer "may hold" is the
+    cheaper question; but it doubles the alternatives per condition, so large groups ask "r".
     """
-    optimistic = _expr(group, "o", derived_of)
-    return "o" if paths(optimistic) <= OPTIMISTIC_PATHS else "r"
+    optimistic = _expr(group, "o", key_of)
+    second = (
+        ("o", optimistic)
+        if paths(optimistic) <= OPTIMISTIC_PATHS
+        else ("r", _expr(group, "r", key_of))
+    )
+    return [("s", _expr(group, "s", key_of)), second]
 
 
-def _expr(c: Condition, mode: str, derived_of: dict[Atom, str]) -> Any:
+def _expr(c: Condition, mode: str, key_of: dict[Atom, str]) -> Any:
     """durable-rules expression: "s" the group holds; "o" it may hold (holds, or fields it needs
     are absent); "r" it certainly fails (every field it tests present).
 
@@ -225,18 +221,18 @@ def _expr(c: Condition, mode: str, derived_of: dict[Atom, str]) -> Any:
     """
     if isinstance(c, Atom):
         if mode == "s":
-            return _atom_expr(c, derived_of)
+            return _atom_expr(c, key_of)
         if mode == "r":
-            return _refute_atom(c, derived_of)
+            return _refute_atom(c, key_of)
         if c.op == "known":
             return TRUE
-        return {"$or": [_atom_expr(c, derived_of), {"$nex": {derived_of.get(c, c.element): 1}}]}
+        return {"$or": [_atom_expr(c, key_of), {"$nex": {key_of[c]: 1}}]}
     kind = c.kind if mode != "r" else ("any" if c.kind == "all" else "all")
     key = "$and" if kind == "all" else "$or"
     unit, zero = (TRUE, FALSE) if kind == "all" else (FALSE, TRUE)
     parts: dict[str, Any] = {}
     for item in c.items:
-        part = _expr(item, mode, derived_of)
+        part = _expr(item, mode, key_of)
         if part == zero:
             return zero
         if part == unit:
@@ -244,13 +240,18 @@ def _expr(c: Condition, mode: str, derived_of: dict[Atom, str]) -> Any:
         # Merge nested groups of the same kind and drop repeats; sorted, so that "a and b" and
         # "b and a" are one path (durable-rules refuses some rulesets with repeated paths).
         for x in part[key] if isinstance(part, dict) and list(part) == [key] else [part]:
-            parts.setdefault(json.dumps(x, sort_keys=True), x)
+            parts.setdefault(_key(x), x)
     if not parts:
         return unit
     if len(parts) > MAX_OR_BRANCHES:
         raise EngineCompileError(f"a condition group has {len(parts)} items; at most 100")
     ordered = [parts[k] for k in sorted(parts)]
     return ordered[0] if len(ordered) == 1 else {key: ordered}
+
+
+def _key(expr: Any) -> str:
+    # Expressions are built in a fixed key order, so repr is a canonical (and cheap) key.
+    return repr(expr)
 
 
 def paths(expr: Any) -> int:
@@ -279,38 +280,38 @@ _NEGATION = {
 _ENGINE_OP = {"ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
 
 
-def _refute_atom(atom: Atom, derived_of: dict[Atom, str]) -> Any:
+def _refute_atom(atom: Atom, key_of: dict[Atom, str]) -> Any:
     if atom.op == "known":
         return FALSE  # a known value never fails; only its absence matters
     if atom.op in DERIVED_OPS:
-        field = derived_of[atom]
+        field = key_of[atom]
         if atom.op == "covers":
             return {"$lt": {field: covers_threshold(len(atom.value), atom.share)}}
         return {field: 0}
-    return _comparison(atom.element, _NEGATION[atom.op], atom.value)
+    return _comparison(key_of[atom], atom.element, _NEGATION[atom.op], atom.value)
 
 
-def _atom_expr(atom: Atom, derived_of: dict[Atom, str]) -> Any:
+def _atom_expr(atom: Atom, key_of: dict[Atom, str]) -> Any:
     if atom.op in DERIVED_OPS:
-        field = derived_of[atom]
+        field = key_of[atom]
         if atom.op == "covers":
             return {"$gte": {field: covers_threshold(len(atom.value), atom.share)}}
         return {field: 1}
     if atom.op == "known":
-        return {"$ex": {atom.element: 1}}
-    return _comparison(atom.element, atom.op, atom.value)
+        return {"$ex": {key_of[atom]: 1}}
+    return _comparison(key_of[atom], atom.element, atom.op, atom.value)
 
 
-def _comparison(name: str, op: str, value: Any) -> Any:
+def _comparison(name: str, element: str, op: str, value: Any) -> Any:
     if op in ("in", "not_in"):
-        values = [fact_value(name, v) for v in value]
+        values = [fact_value(element, v) for v in value]
         tests = [{name: v} if op == "in" else {"$neq": {name: v}} for v in values]
         if len(tests) == 1:
             return tests[0]
         return {"$or" if op == "in" else "$and": tests}
     if op == "eq":
-        return {name: fact_value(name, value)}
-    return {_ENGINE_OP[op]: {name: fact_value(name, value)}}
+        return {name: fact_value(element, value)}
+    return {_ENGINE_OP[op]: {name: fact_value(element, value)}}
 
 
 def element_type(name: str) -> str:

@@ -68,7 +68,7 @@ def build_facts(
             value = credential.get(name)
             if value is not None:
                 check_value(name, value)
-                body[name] = fact_value(name, value)
+                body[short[name]] = fact_value(name, value)
         for d in compiled.derived:
             value = derived_value(d, credential, as_of)
             if value is not None:
@@ -77,7 +77,7 @@ def build_facts(
             # Each copy carries only what its rules test: matches come back with the whole
             # fact, and parsing that JSON was most of the cost of matching.
             fact = {"g": g, "c": index}
-            fact.update((short.get(k, k), body[k]) for k in names if k in body)
+            fact.update((k, body[k]) for k in names if k in body)
             facts.append(fact)
     return facts
 
