@@ -20,7 +20,6 @@ from typing import Any
 from engine.errors import EngineCompileError
 from engine.semantics import covers_threshold
 from rules.policy import Atom, Condition, Group, Policy
-from rules.vocabulary import ELEMENTS
 
 # Measured limits of durable-rules 2.0.28 (see ARCHITECTURE.md); we stay well inside them.
 MAX_RULES_PER_GROUP = 62  # a fact may match at most 64 rules; +1 sentinel, +1 spare
@@ -62,13 +61,6 @@ class CompiledPolicy:
     short: dict[str, str]  # element name → the key it has in a fact
     ruleset: dict[str, Any]  # durable-rules definition
     name: str  # ruleset name: derived from the policy digest
-
-    def block_for(self, group: Group) -> Block:
-        return self.blocks_by_id[self.block_of[canonical(group)]]
-
-    @property
-    def blocks_by_id(self) -> dict[str, Block]:
-        return {b.id: b for b in self.blocks}
 
 
 def policy_groups(policy: Policy) -> list[Group]:
@@ -312,7 +304,3 @@ def _comparison(name: str, element: str, op: str, value: Any) -> Any:
     if op == "eq":
         return {name: fact_value(element, value)}
     return {_ENGINE_OP[op]: {name: fact_value(element, value)}}
-
-
-def element_type(name: str) -> str:
-    return ELEMENTS[name].type
