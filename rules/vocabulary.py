@@ -7,6 +7,7 @@ validator, the README check, the engine and the explanation all read one table.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
 
 
@@ -26,6 +27,7 @@ class Vocabulary:
     label: str
     terms: tuple[Term, ...]
 
+    @cache  # noqa: B019 - vocabularies are module-level constants, never freed anyway
     def codes(self) -> tuple[str, ...]:
         return tuple(t.code for t in self.terms)
 
