@@ -1,29 +1,118 @@
-"""credstack application: the Flask app factory and the `credstack` command line."""
+"""credstack application: the Flask app factory and the `credstack` command line.
+
+Each layer has one small exception tree; this module maps all of them to HTTP in one place.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
+from engine.errors import EngineCompileError, EngineError
+from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
+from rules.errors import PolicyError
 from views.cli import cli
 
 __all__ = ["cli", "create_app"]
+
+DEV_SECRET = "dev"  # noqa: S105 - the development default the app refuses to run with elsewhere
+
+# A page never runs inline script or style, and no other site may frame it.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+class ConfigurationError(RuntimeError):
+    """The app was asked to start with a configuration that is unsafe or incomplete."""
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY="dev",
-        DATABASE=os.path.join(app.instance_path, "credstack.sqlite"),
-        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        ENV_NAME=os.environ.get("CREDSTACK_ENV", "development"),
+        SECRET_KEY=os.environ.get("CREDSTACK_SECRET_KEY", DEV_SECRET),
+        DATABASE=os.environ.get(
+            "CREDSTACK_DB", os.path.join(app.instance_path, "credstack.sqlite")
+        ),
+        MAX_CONTENT_LENGTH=int(os.environ.get("CREDSTACK_MAX_BYTES", 2 * 1024 * 1024)),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if app.config["ENV_NAME"] != "development" and app.config["SECRET_KEY"] == DEV_SECRET:
+        raise ConfigurationError(
+            "refusing to start outside development with the default secret key: "
+            "set CREDSTACK_SECRET_KEY"
+        )
+    if app.config["ENV_NAME"] != "development":
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+    app.after_request(_security_headers)
+    _register_error_handlers(app)
 
     @app.get("/healthz")
     def healthz() -> Any:
         return jsonify(status="ok")
 
     return app
+
+
+def _security_headers(response: Any) -> Any:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+# Each project exception → (HTTP status, short title). Order matters: subclasses first.
+_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (NotFound, 404, "Not found"),
+    (Forbidden, 403, "Forbidden"),
+    (Conflict, 409, "Conflict"),
+    (InvalidInput, 422, "Invalid input"),
+    (ModelError, 400, "Bad request"),
+    (PolicyError, 422, "Invalid policy"),
+    (IntakeError, 422, "Invalid credentials"),
+    (EngineCompileError, 422, "Policy too large for the engine"),
+    (EngineError, 503, "Evaluation engine unavailable"),
+)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    def handle(exc: Exception) -> Any:
+        status, title = next((s, t) for kind, s, t in _STATUS if isinstance(exc, kind))
+        problems = [{"path": p.path, "message": p.message} for p in getattr(exc, "problems", ())]
+        fields = getattr(exc, "fields", None)
+        return _error_response(status, title, str(exc), problems, fields)
+
+    for kind, _, _ in _STATUS:
+        app.register_error_handler(kind, handle)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        return _error_response(exc.code or 500, exc.name, exc.description or exc.name, [], None)
+
+
+def _error_response(status: int, title: str, message: str, problems: list, fields: Any) -> Any:
+    """JSON for the API (a stable shape), a page for people."""
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        body: dict[str, Any] = {"error": {"status": status, "title": title, "message": message}}
+        if problems:
+            body["error"]["problems"] = problems
+        if fields:
+            body["error"]["fields"] = fields
+        return jsonify(body), status
+    return render_template(
+        "error.html", status=status, title=title, message=message, problems=problems
+    ), status

@@ -11,7 +11,21 @@ from typing import Any
 
 from rules.errors import Problem, describe, suggest
 
-__all__ = ["Hint", "IntakeError", "Problem", "describe", "expected", "problems_from", "suggest"]
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "Hint",
+    "IntakeError",
+    "InvalidDecision",
+    "InvalidInput",
+    "ModelError",
+    "NotFound",
+    "Problem",
+    "describe",
+    "expected",
+    "problems_from",
+    "suggest",
+]
 
 
 class IntakeError(Exception):
@@ -78,3 +92,31 @@ def problems_from(
                 out.append(Problem(path, str(message), getattr(message, "suggestion", None)))
         return out
     return [Problem(path, str(messages))]
+
+
+class ModelError(Exception):
+    """Base of the errors the desk and the store raise; `app.py` maps each to one HTTP status."""
+
+
+class NotFound(ModelError):
+    """No such object in the acting user's organisation (another organisation's ids look absent)."""
+
+
+class Forbidden(ModelError):
+    """The acting user's role (or their being the same officer, for four-eyes) does not allow it."""
+
+
+class Conflict(ModelError):
+    """The request clashes with what is stored: a republished version, a stale case state."""
+
+
+class InvalidInput(ModelError):
+    """Input was rejected whole; `.fields` maps each field path to a message; nothing was stored."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = dict(sorted(fields.items()))
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.fields.items()))
+
+
+class InvalidDecision(InvalidInput):
+    """A decision was rejected (e.g. a justification is missing); `.fields` says why, per field."""
