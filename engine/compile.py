@@ -27,6 +27,7 @@ MAX_RULES = 4000
 MAX_OR_BRANCHES = 100
 MAX_FACT_FIELDS = 200
 MAX_PATHS = 1024
+PATHS_PER_RULE = 8  # measured: an OR of up to 13 ANDs registers; 14 gives error 113
 MAX_GROUPS = 400  # children of the root `g` test (512 hangs create_ruleset)
 
 DERIVED_OPS = ("within_years", "starts_with", "contains", "not_contains", "covers")
@@ -59,6 +60,7 @@ class CompiledPolicy:
     groups: int  # number of fact copies per credential
     group_fields: tuple[tuple[str, ...], ...]  # the fact fields each rule group tests
     short: dict[str, str]  # element name → the key it has in a fact
+    modes: dict[str, str]  # block id → "o" (may-hold rule) or "r" (certainly-fails rule)
     ruleset: dict[str, Any]  # durable-rules definition
     name: str  # ruleset name: derived from the policy digest
 
@@ -101,21 +103,12 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
             f"policy needs {len(fields) + len(derived)} fact fields; at most "
             f"{MAX_FACT_FIELDS - 3} fit in one fact. Split the policy."
         )
-    if 2 * len(blocks) > MAX_RULES:
-        raise EngineCompileError(
-            f"policy compiles to {2 * len(blocks)} rules; at most {MAX_RULES}. Split the policy."
-        )
-    per_group = MAX_RULES_PER_GROUP // 2
-    n_groups = max(1, -(-len(blocks) // per_group))
-    if n_groups > MAX_GROUPS:
-        raise EngineCompileError(f"policy needs {n_groups} rule groups; at most {MAX_GROUPS}")
-
-    ruleset: dict[str, Any] = {}
-    used: list[set[str]] = [set() for _ in range(n_groups)]
+    modes: dict[str, str] = {}
+    wanted: list[list[tuple[str, Any]]] = []  # per block: (rule name, expression)
     for block in blocks:
-        g = block.index // per_group
-        used[g] |= {key_of[a] for a in _atoms(block.group)}
+        rules: list[tuple[str, Any]] = []
         for mode, expr in _expressions(block.group, key_of):
+            modes[block.id] = mode  # the second question asked: "o" or "r"
             if expr == FALSE:
                 continue  # e.g. only `known` tests: the block can be unknown but never fail
             if paths(expr) > MAX_PATHS:
@@ -123,11 +116,37 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
                     f"a condition group expands to {paths(expr)} alternatives in the engine; at "
                     f"most {MAX_PATHS}. Simplify its any/all nesting."
                 )
-            if expr == TRUE:
-                tests: list[Any] = [{"g": g}]
-            else:
-                tests = [{"g": g}] + (expr["$and"] if list(expr) == ["$and"] else [expr])
-            ruleset[f"{block.id}:{mode}"] = {"all": [{"m": {"$and": tests}}], "cap": 100000}
+            for j, chunk in enumerate(_chunks(expr)):
+                rules.append((f"{block.id}:{mode}" + (f":{j}" if j else ""), chunk))
+        wanted.append(rules)
+    total = sum(len(r) for r in wanted)
+    if total > MAX_RULES:
+        raise EngineCompileError(
+            f"policy compiles to {total} rules; at most {MAX_RULES}. Split the policy."
+        )
+
+    # Pack blocks into rule groups: a fact copy carries one group number, so it can match at
+    # most that group's rules, which stay under the engine's 64 matches per fact.
+    ruleset: dict[str, Any] = {}
+    used: list[set[str]] = [set()]
+    count = 0
+    for block, rules in zip(blocks, wanted, strict=True):
+        if count + len(rules) > MAX_RULES_PER_GROUP:
+            used.append(set())
+            count = 0
+        g = len(used) - 1
+        count += len(rules)
+        used[g] |= {key_of[a] for a in _atoms(block.group)}
+        for rule_name, expr in rules:
+            tests = (
+                [{"g": g}]
+                if expr == TRUE
+                else [{"g": g}] + (expr["$and"] if list(expr) == ["$and"] else [expr])
+            )
+            ruleset[rule_name] = {"all": [{"m": {"$and": tests}}], "cap": 100000}
+    n_groups = len(used)
+    if n_groups > MAX_GROUPS:
+        raise EngineCompileError(f"policy needs {n_groups} rule groups; at most {MAX_GROUPS}")
     # Always fires (on the gate fact, asserted last): deleting a session whose facts fired no
     # rule crashes the process. Facts that match nothing are normal: the C engine reports
     # "not handled" for the batch but still runs every rule that did match.
@@ -144,6 +163,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         n_groups,
         tuple(tuple(sorted(u)) for u in used),
         short,
+        modes,
         ruleset,
         name,
     )
@@ -202,7 +222,77 @@ def _expressions(group: Group, key_of: dict[Atom, str]) -> list[tuple[str, Any]]
         if paths(optimistic) <= OPTIMISTIC_PATHS
         else ("r", _expr(group, "r", key_of))
     )
-    return [("s", _expr(group, "s", key_of)), second]
+    return [(mode, normal_form(expr)) for mode, expr in [("s", _expr(group, "s", key_of)), second]]
+
+
+def normal_form(expr: Any) -> Any:
+    """The expression as durable-rules will expand it anyway (an OR of ANDs), but with every path
+    unique, free of contradictions and of paths that contain another path.
+
+    durable-rules refuses a ruleset (error 113) when one rule expands into several identical
+    paths, which "may hold" forms over one field produce easily (e.g. three `$nex` on it).
+    """
+    if expr in (TRUE, FALSE):
+        return expr
+    found = _dnf(expr)
+    unique = {frozenset(p): p for p in found if not _contradicts(p.values())}
+    if len(unique) > MAX_PATHS:
+        raise EngineCompileError(
+            f"a condition group expands to {len(unique)} alternatives in the engine; at most "
+            f"{MAX_PATHS}. Simplify its any/all nesting."
+        )
+    minimal = [p for k, p in unique.items() if not any(o < k for o in unique)]
+    if not minimal:
+        return FALSE
+    ordered = sorted((sorted(p.items()) for p in minimal), key=repr)
+    conjunctions = [
+        [t for _, t in p][0] if len(p) == 1 else {"$and": [t for _, t in p]} for p in ordered
+    ]
+    return conjunctions[0] if len(conjunctions) == 1 else {"$or": conjunctions}
+
+
+def _chunks(expr: Any) -> list[Any]:
+    """At most PATHS_PER_RULE alternatives per rule: durable-rules keeps an OR of ANDs in one
+    expression sequence of 32 entries and refuses longer ones (error 113, from 14 up)."""
+    if not (isinstance(expr, dict) and list(expr) == ["$or"]):
+        return [expr]
+    items = expr["$or"]
+    parts = [items[i : i + PATHS_PER_RULE] for i in range(0, len(items), PATHS_PER_RULE)]
+    return [p[0] if len(p) == 1 else {"$or": p} for p in parts]
+
+
+def _dnf(expr: Any) -> list[dict[str, Any]]:
+    """Paths of an expression: each a {canonical text: test} conjunction."""
+    if isinstance(expr, dict) and list(expr) == ["$or"]:
+        return [p for x in expr["$or"] for p in _dnf(x)]
+    if isinstance(expr, dict) and list(expr) == ["$and"]:
+        out: list[dict[str, Any]] = [{}]
+        for x in expr["$and"]:
+            out = [{**a, **b} for a in out for b in _dnf(x)]
+            if len(out) > 4 * MAX_PATHS:
+                raise EngineCompileError(
+                    f"a condition group expands to more than {4 * MAX_PATHS} alternatives in the "
+                    "engine. Simplify its any/all nesting."
+                )
+        return out
+    return [{_key(expr): expr}]
+
+
+def _contradicts(tests: Any) -> bool:
+    """Two equality tests of one field with different values, or a test of an absent field."""
+    equal: dict[str, Any] = {}
+    absent, tested = set(), set()
+    for t in tests:
+        ((op, body),) = t.items()
+        if op == "$nex":
+            absent.update(body)
+        elif op.startswith("$"):
+            tested.update(body)
+        else:
+            tested.add(op)
+            if equal.setdefault(op, body) != body:
+                return True
+    return bool(absent & tested)
 
 
 def _expr(c: Condition, mode: str, key_of: dict[Atom, str]) -> Any:

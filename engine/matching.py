@@ -31,13 +31,19 @@ def match_durable(
 ) -> Statuses:
     facts = build_facts(compiled, credentials, as_of)
     # Each rule fires once per group it lives in (cap batches its matches), plus the sentinel.
-    budget = 2 * len(compiled.blocks) + compiled.groups + 8
-    fired = durable_backend.run(compiled.name, compiled.ruleset, facts, budget) if facts else {}
+    budget = len(compiled.ruleset) + compiled.groups + 8
+    fired: dict[str, list[int]] = {}
+    if facts:
+        for rule, found in durable_backend.run(
+            compiled.name, compiled.ruleset, facts, budget
+        ).items():
+            # Chunks of one question ("b3:o", "b3:o:1", ...) answer it together.
+            fired.setdefault(":".join(rule.split(":")[:2]), []).extend(found)
     n = len(credentials)
     out: Statuses = {}
     for block in compiled.blocks:
         holds = set(fired.get(f"{block.id}:s", ()))
-        if f"{block.id}:o" in compiled.ruleset:
+        if compiled.modes[block.id] == "o":
             maybe = set(fired.get(f"{block.id}:o", ()))
             if not holds <= maybe:
                 raise EngineMalfunction(f"block {block.id} holds where it cannot")

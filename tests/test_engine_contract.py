@@ -80,10 +80,18 @@ def test_a_policy_needing_too_many_fact_fields_is_refused_clearly():
 
 
 def test_a_condition_that_explodes_into_alternatives_is_refused_clearly():
+    def values(i):
+        return {
+            "ects": i + 1.0,
+            "eqf_level": i + 1,
+            "workload_hours": i + 1.0,
+            "issued_on": f"2020-01-0{i + 1}",
+        }
+
     anys = [
-        {"any": [{"element": "ects", "op": "eq", "value": float(10 * i + j)} for j in range(4)]}
+        {"any": [{"element": f, "op": "gte", "value": v} for f, v in values(i).items()]}
         for i in range(6)
-    ]  # 4^6 = 4,096 alternative paths
+    ]  # 4^6 = 4,096 alternative paths, none contradictory
     rules = [{"id": "r", "title": "R", "checks": {"workload": anys}}]
     with pytest.raises(EngineCompileError, match="alternatives"):
         compile_policy(load_policy(policy_with(rules)))
@@ -93,3 +101,24 @@ def test_compiled_rules_never_test_engine_reserved_fields():
     compiled = compile_policy(load_policy(policy_with([ects_rule(i) for i in range(3)])))
     text = str(compiled.ruleset)
     assert "'sid'" not in text and "'id'" not in text
+
+
+def _eq(element, value):
+    return {"element": element, "op": "eq", "value": value}
+
+
+def test_groups_expanding_into_many_alternatives_still_register():
+    """Regression: durable-rules refused (error 113) an OR of 14+ ANDs, which 'may hold' forms
+    of two small any-groups produce; alternatives are now spread over several rules."""
+    when = [
+        {"any": [_eq("assessment_type", "written_exam"), _eq("assessment_type", "project")]},
+        {"any": [_eq("awarding_body", "uni-a"), _eq("awarding_body", "uni-b"), _eq("ects", 0.0)]},
+    ]
+    target = {"id": "t", "title": "T", "slots": [{"id": "s", "title": "S", "when": when}]}
+    compiled = compile_policy(load_policy(policy_doc(targets=[target])))
+    creds = [
+        Credential.of("a", {}),
+        Credential.of("b", {"assessment_type": "project"}),
+        Credential.of("c", {"assessment_type": "project", "awarding_body": "uni-b"}),
+    ]
+    assert match_durable(compiled, creds, AS_OF) == match_reference(compiled, creds, AS_OF)
