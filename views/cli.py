@@ -23,6 +23,7 @@ from models.intake import load_wallet_file, wallet_from_document
 from rules.errors import PolicyError
 from rules.loader import load_policy, parse_document
 from rules.policy import Policy
+from views.desk_commands import desk_commands
 from views.text_report import render
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -213,3 +214,7 @@ def bench(quick: bool, as_json: bool, with_profile: bool) -> None:
     click.echo(format_report(result))
     if with_profile:
         click.echo(format_profile(result["profile"]))
+
+
+for _command in desk_commands:
+    cli.add_command(_command)

@@ -1,0 +1,229 @@
+"""The database schema as sqlite-utils migrations: STRICT tables and the append-only triggers.
+
+Written as SQL rather than through `table.create` because the rules that keep the records legal
+live in the schema itself: CHECK constraints on closed vocabularies, composite foreign keys that
+keep a case inside its organisation, and triggers that abort any UPDATE or DELETE on the records
+that must never change (so neither a bug nor a hand-typed query can rewrite them).
+`store.migrate` applies the pending migrations inside one `BEGIN IMMEDIATE` transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATIONS = Migrations("credstack")
+
+# Tables whose rows are never updated or deleted once written.
+APPEND_ONLY = ("policies", "case_snapshots", "case_events", "evaluations", "decisions", "audit")
+
+_TABLES = """
+CREATE TABLE organisations (
+    id INTEGER PRIMARY KEY,
+    slug TEXT NOT NULL UNIQUE
+        CHECK (slug GLOB '[a-z0-9]*' AND slug NOT GLOB '*[^a-z0-9-]*' AND length(slug) <= 40),
+    name TEXT NOT NULL,
+    four_eyes INTEGER NOT NULL DEFAULT 0 CHECK (four_eyes IN (0, 1)),
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'officer', 'viewer')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1))
+) STRICT;
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id INTEGER NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+) STRICT;
+
+CREATE TABLE policies (
+    id INTEGER PRIMARY KEY,
+    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+    policy_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    document TEXT NOT NULL,
+    purpose TEXT NOT NULL CHECK (purpose IN ('admission', 'credit', 'employment')),
+    title TEXT NOT NULL,
+    effective_from TEXT NOT NULL,
+    effective_to TEXT,
+    published_at TEXT NOT NULL,
+    published_by INTEGER NOT NULL REFERENCES users(id),
+    UNIQUE (organisation_id, policy_id, version)
+) STRICT;
+
+CREATE TABLE learners (
+    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+    key TEXT NOT NULL,
+    display_name TEXT,
+    external_id TEXT,
+    created_at TEXT NOT NULL,
+    erased_at TEXT,
+    PRIMARY KEY (organisation_id, key)
+) STRICT;
+
+CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+    learner_key TEXT NOT NULL,
+    purpose TEXT NOT NULL CHECK (purpose IN ('admission', 'credit', 'employment')),
+    policy_id TEXT NOT NULL,
+    policy_version TEXT NOT NULL,
+    application_date TEXT NOT NULL,
+    received_on TEXT NOT NULL,
+    complete_on TEXT,
+    created_by INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    FOREIGN KEY (organisation_id, learner_key) REFERENCES learners(organisation_id, key),
+    FOREIGN KEY (organisation_id, policy_id, policy_version)
+        REFERENCES policies(organisation_id, policy_id, version)
+) STRICT;
+
+CREATE TABLE case_snapshots (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    credentials TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    added_by INTEGER NOT NULL REFERENCES users(id),
+    added_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE case_events (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    status TEXT NOT NULL CHECK (status IN ('open', 'evaluated', 'waiting_for_applicant',
+        'awaiting_confirmation', 'decided', 'reopened', 'appealed')),
+    note TEXT NOT NULL DEFAULT '',
+    actor_id INTEGER NOT NULL REFERENCES users(id),
+    at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE evaluations (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    snapshot_id INTEGER NOT NULL REFERENCES case_snapshots(id),
+    fingerprint TEXT NOT NULL,
+    policy_digest TEXT NOT NULL,
+    engine TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    result TEXT NOT NULL,
+    created_by INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+    action TEXT NOT NULL CHECK (action IN ('accept', 'override', 'request_evidence', 'confirm')),
+    kind TEXT NOT NULL CHECK (kind IN ('initial', 'correction', 'appeal', 'reopening')),
+    outcomes TEXT NOT NULL DEFAULT '{}',
+    exception_type TEXT CHECK (exception_type IS NULL OR exception_type IN ('substitute',
+        'waive_condition', 'accept_with_condition', 'partial', 'alternative', 'refuse')),
+    justification TEXT NOT NULL DEFAULT '',
+    officer_id INTEGER NOT NULL REFERENCES users(id),
+    decided_at TEXT NOT NULL,
+    policy_id TEXT NOT NULL,
+    policy_version TEXT NOT NULL,
+    evaluation_id INTEGER REFERENCES evaluations(id),
+    fingerprint TEXT,
+    previous_decision_id INTEGER REFERENCES decisions(id),
+    idempotency_key TEXT,
+    request_digest TEXT NOT NULL,
+    requires_confirmation INTEGER NOT NULL DEFAULT 0 CHECK (requires_confirmation IN (0, 1)),
+    UNIQUE (organisation_id, idempotency_key),
+    CHECK (action != 'override' OR exception_type IS NOT NULL),
+    CHECK (action != 'confirm' OR previous_decision_id IS NOT NULL)
+) STRICT;
+
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    organisation_id INTEGER REFERENCES organisations(id),
+    actor_id INTEGER REFERENCES users(id),
+    event TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    details TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE
+) STRICT;
+
+CREATE INDEX users_organisation ON users(organisation_id);
+CREATE INDEX cases_organisation ON cases(organisation_id, id);
+CREATE INDEX snapshots_case ON case_snapshots(case_id, id);
+CREATE INDEX events_case ON case_events(case_id, id);
+CREATE INDEX evaluations_case ON evaluations(case_id, id);
+CREATE INDEX decisions_case ON decisions(case_id, id);
+CREATE INDEX decisions_previous ON decisions(previous_decision_id);
+CREATE INDEX audit_chain ON audit(organisation_id, seq);
+"""
+
+
+def _append_only(table: str) -> str:
+    message = f"{table} is append-only: rows are never updated or deleted"
+    return "\n".join(
+        f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+        for verb in ("UPDATE", "DELETE")
+    )
+
+
+# A case keeps who, what and under which rules for ever; only the date the file became complete
+# may be set later. A learner row is never deleted: erasure blanks the personal fields.
+_GUARDS = """
+CREATE TRIGGER cases_fixed BEFORE UPDATE OF id, organisation_id, learner_key, purpose, policy_id,
+    policy_version, application_date, received_on, created_by, created_at ON cases
+BEGIN SELECT RAISE(ABORT, 'a case keeps its learner, purpose, policy and dates'); END;
+CREATE TRIGGER cases_no_delete BEFORE DELETE ON cases
+BEGIN SELECT RAISE(ABORT, 'cases are never deleted'); END;
+CREATE TRIGGER learners_fixed BEFORE UPDATE OF organisation_id, key, created_at ON learners
+BEGIN SELECT RAISE(ABORT, 'a learner keeps their key'); END;
+CREATE TRIGGER learners_no_delete BEFORE DELETE ON learners
+BEGIN SELECT RAISE(ABORT, 'learners are erased (personal fields blanked), never deleted'); END;
+"""
+
+
+def _run_script(db: Database, script: str) -> None:
+    # One statement at a time through the open transaction: executescript() would COMMIT it.
+    for statement in _statements(script):
+        db.execute(statement)
+
+
+def _statements(script: str) -> list[str]:
+    out, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if buffer.strip() and sqlite3.complete_statement(buffer):
+            out.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        out.append(buffer.strip())
+    return out
+
+
+@MIGRATIONS(name="0001_initial")
+def _initial(db: Database) -> None:
+    _run_script(db, _TABLES)
+    _run_script(db, "\n".join(_append_only(t) for t in APPEND_ONLY))
+    _run_script(db, _GUARDS)
