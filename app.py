@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import EngineCompileError, EngineError
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
 from rules.errors import PolicyError
+from views import api, context, pages
 from views.cli import cli
 
 __all__ = ["cli", "create_app"]
@@ -61,6 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.after_request(_security_headers)
     _register_error_handlers(app)
+    context.init_app(app)
+    pages.register(app)
+    api.register(app)
 
     @app.get("/healthz")
     def healthz() -> Any:
