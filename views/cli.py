@@ -24,6 +24,7 @@ from rules.errors import PolicyError
 from rules.loader import load_policy, parse_document
 from rules.policy import Policy
 from views.desk_commands import desk_commands
+from views.import_commands import import_command
 from views.text_report import render
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -216,5 +217,5 @@ def bench(quick: bool, as_json: bool, with_profile: bool) -> None:
         click.echo(format_profile(result["profile"]))
 
 
-for _command in desk_commands:
+for _command in [*desk_commands, import_command]:
     cli.add_command(_command)
