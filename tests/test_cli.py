@@ -162,3 +162,29 @@ def test_demo_runs_and_explains(runner):
     assert result.exit_code == 0, result.output
     assert "[MET]" in result.output and "[NOT MET]" in result.output
     assert "[UNKNOWN]" in result.output and "evidence:" in result.output
+
+
+def test_evaluate_an_imported_europass_document(runner):
+    document = FIXTURES / "documents" / "edc-sealed.jsonld"
+    result = runner.invoke(
+        cli,
+        [
+            "evaluate",
+            "--policy",
+            str(UNIVERSITY),
+            "--document",
+            str(document),
+            "--as-of",
+            "2026-09-01",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["outcomes"] and data["fingerprint"].startswith("sha256:")
+
+
+def test_evaluate_needs_exactly_one_source_of_credentials(runner):
+    result = runner.invoke(cli, ["evaluate", "--policy", str(UNIVERSITY)])
+    assert result.exit_code == 2
+    assert "either --wallet or --document" in result.output

@@ -11,14 +11,17 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from engine.errors import EngineError
+from engine.inputs import Wallet
 from engine.service import ContainedEvaluator
 from models.errors import IntakeError
+from models.formats import import_document
 from models.intake import load_wallet_file, wallet_from_document
 from rules.errors import PolicyError
 from rules.loader import load_policy, parse_document
@@ -57,6 +60,22 @@ def read_policy(path: str | Path) -> tuple[dict[str, Any], Policy]:
         raise click.ClickException(f"{path}: cannot read: {exc.strerror}") from None
     document = parse_document(raw, path.name)
     return document, load_policy(document, source=str(path))
+
+
+def imported_wallet(paths: tuple[str, ...]) -> Wallet:
+    """The credentials of several imported documents as one wallet (ids made unique)."""
+    credentials = []
+    key = ""
+    for n, name in enumerate(paths):
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            raise click.ClickException(f"{name}: cannot read: {exc.strerror}") from None
+        result = import_document(raw, Path(name).name)
+        key = key or result.learner_key
+        prefix = f"d{n + 1}." if len(paths) > 1 else ""
+        credentials += [replace(c, id=prefix + c.id) for c in result.credentials]
+    return Wallet(key, tuple(credentials))
 
 
 def parse_date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
@@ -137,7 +156,17 @@ def compare(expect: tuple, result: dict[str, Any]) -> list[str]:
 
 @cli.command(help="Evaluate a learner's wallet (JSON or CSV) against a policy.")
 @click.option("--policy", "policy_file", required=True, type=click.Path(dir_okay=False))
-@click.option("--wallet", "wallet_file", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--wallet", "wallet_file", type=click.Path(dir_okay=False), help="A native wallet: JSON or CSV."
+)
+@click.option(
+    "--document",
+    "document_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Instead of --wallet: Europass EDC, Open Badges or CLR documents (repeat for "
+    "several; their credentials form one wallet), imported and verified offline.",
+)
 @click.option("--as-of", callback=parse_date, help="Application date (default: today).")
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
 @click.option(
@@ -148,10 +177,17 @@ def compare(expect: tuple, result: dict[str, Any]) -> list[str]:
 )
 @handled
 def evaluate(
-    policy_file: str, wallet_file: str, as_of: dt.date | None, as_json: bool, matcher: str
+    policy_file: str,
+    wallet_file: str | None,
+    document_files: tuple[str, ...],
+    as_of: dt.date | None,
+    as_json: bool,
+    matcher: str,
 ) -> None:
     _, p = read_policy(policy_file)
-    wallets = load_wallet_file(wallet_file)
+    if bool(wallet_file) == bool(document_files):
+        raise click.UsageError("give either --wallet or --document")
+    wallets = load_wallet_file(wallet_file) if wallet_file else [imported_wallet(document_files)]
     day = as_of or dt.date.today()
     with ContainedEvaluator() as evaluator:
         results = [evaluator.evaluate(p, w, day, matcher) for w in wallets]
