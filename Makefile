@@ -1,4 +1,4 @@
-# Two set-up commands: `make run` (the demo) and `make test` (the whole suite).
+# Two set-up commands: `make run` (the decision desk with the demo data) and `make test`.
 # Each creates the virtual environment and installs what it needs on first use.
 VENV := .venv
 BIN := $(VENV)/bin
@@ -20,7 +20,7 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 run: venv
-	$(BIN)/credstack demo
+	$(BIN)/credstack serve
 
 test: venv
 	$(BIN)/ruff check .

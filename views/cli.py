@@ -28,6 +28,7 @@ from rules.loader import load_policy, parse_document
 from rules.policy import Policy
 from views.desk_commands import desk_commands
 from views.import_commands import import_command
+from views.serve_command import serve_command
 from views.text_report import render
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -253,5 +254,5 @@ def bench(quick: bool, as_json: bool, with_profile: bool) -> None:
         click.echo(format_profile(result["profile"]))
 
 
-for _command in [*desk_commands, import_command]:
+for _command in [*desk_commands, import_command, serve_command]:
     cli.add_command(_command)

@@ -12,6 +12,7 @@ from flask import Flask, current_app, g
 
 from engine.service import ContainedEvaluator
 from models import store
+from models.intake import DEVELOPMENT_LEARNER_KEY_SECRET
 
 
 def get_db() -> store.DB:
@@ -24,6 +25,12 @@ def close_db(_exc: BaseException | None = None) -> None:
     db = g.pop("db", None)
     if db is not None:
         db.close()
+
+
+def learner_key_secret() -> bytes:
+    """The key of the pseudonymous learner keys; the pages and the API must use the same one."""
+    secret = current_app.config.get("LEARNER_KEY_SECRET") or DEVELOPMENT_LEARNER_KEY_SECRET
+    return secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
 
 
 def get_evaluator() -> ContainedEvaluator:

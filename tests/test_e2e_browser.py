@@ -1,0 +1,159 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright for Python.
+
+`credstack serve` runs in a subprocess on a free 127.0.0.1 port with a temporary database seeded
+with the demo. An officer logs in, filters the queue, opens a recognition case, evaluates it,
+decides with a justification and sees the decision in the history; a second officer confirms it
+(the demo university requires four eyes) and the decision letter shows the justification.
+Playwright never downloads a browser here (`playwright install` is never run): it drives
+/usr/bin/chromium, which CI installs from Debian's packages.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+JUSTIFICATION = "Alternative recognition as proposed: the workload is 6 of the 7.5 credits."
+
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"{CHROMIUM} is absent: install Debian's chromium (CI's .ci/run does)",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The desk in a subprocess: (base URL, {e-mail: password}) once it answers /healthz."""
+    port = free_port()
+    command = [
+        sys.executable, "-c", "from views.serve_command import serve_command; serve_command()",
+        "--host", "127.0.0.1", "--port", str(port), "--db", str(tmp_path / "desk.sqlite"),
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CREDSTACK_ENV": "development"}
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True).start()
+    passwords: dict[str, str] = {}
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()}")
+            found = re.match(r"\s+\w+\s+\w+\s+(\S+@\S+)\s+(\S+)$", line)
+            if found:
+                passwords[found.group(1)] = found.group(2)
+            if line.startswith("credstack desk:"):
+                break
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        yield base, passwords
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        process.stdout.close()
+        log.close()
+
+
+def log_in(page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/cases")
+
+
+def test_officer_decides_a_case_and_a_second_officer_confirms(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, passwords = server
+    officer, second = "officer@malarvik.example", "officer2@malarvik.example"
+    assert officer in passwords and second in passwords
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            log_in(page, base, officer, passwords[officer])
+
+            page.keyboard.press("Tab")  # the first stop is the skip link, then the menu
+            assert page.evaluate("document.activeElement.className") == "skip-link"
+
+            page.get_by_label("Purpose").select_option("admission")
+            page.get_by_role("button", name="Filter").click()
+            page.get_by_role("link", name=re.compile(r"^Case \d+$")).first.click()
+            case_url = page.url
+            expect(page.get_by_role("heading", name="The engine's proposal")).to_be_visible()
+            expect(page.get_by_text("Not evaluated yet.")).to_be_visible()
+
+            page.get_by_role("button", name="Evaluate").click()
+            expect(
+                page.get_by_text(re.compile(r"Evaluated under the case's policy"))
+            ).to_be_visible()
+            expect(page.get_by_text("Proposed decision:").first).to_be_visible()
+
+            page.get_by_label("Accept the proposal").check()
+            page.get_by_role("button", name="Record the decision").click()  # no justification
+            expect(page.get_by_text(re.compile("a justification is required"))).to_be_visible()
+
+            page.get_by_label("Accept the proposal").check()
+            page.get_by_label("Justification").fill(JUSTIFICATION)
+            page.get_by_role("button", name="Record the decision").click()
+            expect(page.get_by_text(re.compile(r"Decision \d+ recorded"))).to_be_visible()
+            history = page.locator("#history")
+            expect(history).to_contain_text(JUSTIFICATION)
+            expect(history).to_contain_text("Accepted the proposal")
+            expect(history).to_contain_text("Not yet confirmed by a second officer")
+
+            page.get_by_role("button", name="Log out").click()
+            log_in(page, base, second, passwords[second])
+            page.goto(case_url)
+            page.get_by_role("button", name=re.compile(r"^Confirm decision \d+$")).click()
+            expect(page.locator("#history")).to_contain_text("Confirmed by you")
+
+            page.get_by_role("link", name="Decision letter").click()
+            expect(page.get_by_role("heading", name="How to appeal")).to_be_visible()
+            expect(page.locator("article")).to_contain_text(JUSTIFICATION)
+        finally:
+            browser.close()
