@@ -43,6 +43,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         ENV_NAME=os.environ.get("CREDSTACK_ENV", "development"),
         SECRET_KEY=os.environ.get("CREDSTACK_SECRET_KEY", DEV_SECRET),
+        # Keys learners' pseudonyms (HMAC of their ids); unset means the development key.
+        LEARNER_KEY_SECRET=os.environ.get("CREDSTACK_LEARNER_KEY_SECRET"),
         DATABASE=os.environ.get(
             "CREDSTACK_DB", os.path.join(app.instance_path, "credstack.sqlite")
         ),
@@ -56,6 +58,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         raise ConfigurationError(
             "refusing to start outside development with the default secret key: "
             "set CREDSTACK_SECRET_KEY"
+        )
+    if app.config["ENV_NAME"] != "development" and not app.config["LEARNER_KEY_SECRET"]:
+        raise ConfigurationError(
+            "refusing to start outside development with the development learner-key secret: "
+            "set CREDSTACK_LEARNER_KEY_SECRET"
         )
     if app.config["ENV_NAME"] != "development":
         app.config["SESSION_COOKIE_SECURE"] = True

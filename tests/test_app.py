@@ -16,7 +16,11 @@ def client(tmp_path):
 def test_refuses_to_start_outside_development_with_the_default_secret(tmp_path):
     with pytest.raises(ConfigurationError, match="CREDSTACK_SECRET_KEY"):
         create_app({"ENV_NAME": "production", "SECRET_KEY": "dev"})
-    app = create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 32})
+    with pytest.raises(ConfigurationError, match="CREDSTACK_LEARNER_KEY_SECRET"):
+        create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 32})
+    app = create_app(
+        {"ENV_NAME": "production", "SECRET_KEY": "x" * 32, "LEARNER_KEY_SECRET": "y" * 32}
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

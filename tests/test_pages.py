@@ -96,7 +96,9 @@ def test_login_page_is_labelled_and_sets_a_safe_session_cookie(desk, web):
 
 
 def test_session_cookie_is_secure_outside_development(tmp_path):
-    built = build_app(tmp_path, ENV_NAME="production", SECRET_KEY="s" * 40)
+    built = build_app(
+        tmp_path, ENV_NAME="production", SECRET_KEY="s" * 40, LEARNER_KEY_SECRET="k" * 40
+    )
     client = built.app.test_client()
     page = client.get("/login", base_url="https://desk.example")
     token = re.search(r'name="csrf_token" value="([^"]+)"', text(page)).group(1)
