@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,8 @@ from tests.desk_builders import (
 )
 from tests.web_fixtures import Browser, browsers, build_app
 from views.web import CSRF_COOKIE, SESSION_COOKIE
+
+ROOT = Path(__file__).resolve().parent.parent
 
 ENIC_PAGE = "/policies/enic-se-foreign-microcredentials/2026.2"
 XSS = '<script>alert("owned")</script>'
@@ -243,6 +246,24 @@ def test_new_case_from_an_uploaded_csv_and_a_named_policy_version(desk, web):
     assert response.status_code == 303, text(response)
     page = text(browser.get(response.headers["Location"]))
     assert "Applied statistics" in page and "malarvik-msc-ds-credit version 2026.1" in page
+
+
+def test_new_case_from_an_uploaded_europass_document_is_evaluated_end_to_end(desk, web):
+    """Issue 4: an imported (sealed) Europass credential goes through the desk like a wallet."""
+    document = ROOT / "fixtures" / "documents" / "edc-sealed.jsonld"
+    browser = web(desk.a.officer)
+    response = browser.post("/cases/new", {
+        "purpose": "credit", "application_date": "2026-09-01", "received_on": "2026-09-01",
+        "policy": "malarvik-msc-ds-credit@2026.1",
+        "wallet_file": (io.BytesIO(document.read_bytes()), "edc-sealed.jsonld"),
+    }, content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 303, text(response)
+    case_url = response.headers["Location"]
+    page = text(browser.get(case_url))
+    assert "signature valid" in page  # the verification verdict travels as an element
+    evaluated = browser.post(case_url + "/evaluate", {})
+    assert evaluated.status_code == 303, text(evaluated)
+    assert "The engine's proposal" in text(browser.get(case_url))
 
 
 def test_new_case_errors_are_shown_beside_the_fields_and_nothing_is_stored(desk, web):

@@ -17,6 +17,7 @@ from marshmallow import EXCLUDE, fields, pre_load, validate
 
 from models.credential_schema import LIST_SEPARATOR
 from models.errors import IntakeError, InvalidInput
+from models.formats import import_document
 from models.intake import load_wallet_bytes
 from models.records import ACTIONS, CASE_STATUSES, EXCEPTION_TYPES, LEVELS, load_input
 from rules.errors import PolicyError, Problem
@@ -160,17 +161,31 @@ def wallet_document(text: str, upload: tuple[bytes, str] | None, secret: bytes) 
         raise InvalidInput({"wallet": "paste the learner's credentials or choose a file"})
     if name.lower().endswith(".csv"):
         return _csv_document(raw, name, secret)
-    if not name.lower().endswith(".json"):
-        raise InvalidInput({"wallet": f"expected a .json or .csv file; got {name!r}"})
+    if not name.lower().endswith((".json", ".jsonld", ".jwt")):
+        raise InvalidInput(
+            {"wallet": f"expected a .json, .jsonld, .jwt or .csv file; got {name!r}"}
+        )
     try:
         document = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InvalidInput({"wallet": "expected UTF-8 text"}) from None
     except ValueError as exc:
-        raise InvalidInput({"wallet": f"expected JSON; {exc}"}) from None
-    if not isinstance(document, dict):
-        raise InvalidInput({"wallet": "expected a wallet object {learner, credentials}"})
-    return document
+        if raw.lstrip()[:1] in (b"{", b"["):
+            raise InvalidInput({"wallet": f"expected JSON; {exc}"}) from None
+        document = None  # not JSON at all: maybe a VC-JWT or a compact JWS
+    if isinstance(document, dict) and "credentials" in document:
+        return document
+    return _imported_document(raw, name)
+
+
+def _imported_document(raw: bytes, name: str) -> dict:
+    """A Europass EDC, Open Badges or CLR document: imported and verified offline, then held
+    as a native wallet (every element keeps its provenance and the verification verdict)."""
+    try:
+        return import_document(raw, name).wallet_document()
+    except IntakeError as exc:
+        fields = {f"wallet.{p.path}".rstrip("."): p.message for p in exc.problems}
+        raise InvalidInput(fields or {"wallet": str(exc)}) from None
 
 
 def _csv_document(raw: bytes, name: str, secret: bytes) -> dict:

@@ -177,6 +177,24 @@ class ImportResult:
     def wallet(self) -> Wallet:
         return Wallet(self.learner_key, self.credentials)
 
+    def wallet_document(self) -> dict[str, Any]:
+        """The imported credentials as a native wallet document (values with provenance), so a
+        case can hold them like any other wallet. The learner is known only by the import's
+        pseudonymous key: no name or national id leaves the original document."""
+        credentials = []
+        for c in self.credentials:
+            entry: dict[str, Any] = {"id": c.id}
+            for name, value in c.values.items():
+                if name in ("learner", "grade"):
+                    continue  # personal data stays in the original document only
+                value = list(value) if isinstance(value, tuple) else value
+                entry[name] = value.isoformat() if hasattr(value, "isoformat") else value
+            entry["provenance"] = {
+                k: _provenance_dict(p) for k, p in c.provenance.items() if k in entry
+            }
+            credentials.append(entry)
+        return {"learner": {"id": f"imported:{self.learner_key}"}, "credentials": credentials}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": self.format,
