@@ -232,8 +232,8 @@ def normal_form(expr: Any) -> Any:
     durable-rules refuses a ruleset (error 113) when one rule expands into several identical
     paths, which "may hold" forms over one field produce easily (e.g. three `$nex` on it).
     """
-    if expr in (TRUE, FALSE):
-        return expr
+    if expr in (TRUE, FALSE) or not _or_of_and(expr):
+        return expr  # ANDs of ORs of single tests register fine (measured up to 2^11 paths)
     found = _dnf(expr)
     unique = {frozenset(p): p for p in found if not _contradicts(p.values())}
     if len(unique) > MAX_PATHS:
@@ -251,10 +251,25 @@ def normal_form(expr: Any) -> Any:
     return conjunctions[0] if len(conjunctions) == 1 else {"$or": conjunctions}
 
 
+def _or_of_and(expr: Any) -> bool:
+    """Whether an OR somewhere in the expression has an AND among its alternatives: the shape
+    durable-rules keeps in one bounded expression sequence."""
+    if not isinstance(expr, dict) or len(expr) != 1:
+        return False
+    ((op, body),) = expr.items()
+    if op == "$or":
+        return any(isinstance(x, dict) and list(x) == ["$and"] for x in body) or any(
+            _or_of_and(x) for x in body
+        )
+    if op == "$and":
+        return any(_or_of_and(x) for x in body)
+    return False
+
+
 def _chunks(expr: Any) -> list[Any]:
     """At most PATHS_PER_RULE alternatives per rule: durable-rules keeps an OR of ANDs in one
     expression sequence of 32 entries and refuses longer ones (error 113, from 14 up)."""
-    if not (isinstance(expr, dict) and list(expr) == ["$or"]):
+    if not (isinstance(expr, dict) and list(expr) == ["$or"]) or not _or_of_and(expr):
         return [expr]
     items = expr["$or"]
     parts = [items[i : i + PATHS_PER_RULE] for i in range(0, len(items), PATHS_PER_RULE)]
