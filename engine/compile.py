@@ -19,6 +19,15 @@ from typing import Any
 
 from engine.errors import EngineCompileError
 from engine.semantics import covers_threshold
+from engine.shapes import (
+    FALSE,
+    MAX_PATHS,
+    TRUE,
+    chunks,
+    expression_key,
+    normal_form,
+    paths,
+)
 from rules.policy import Atom, Condition, Group, Policy
 
 # Measured limits of durable-rules 2.0.28 (see ARCHITECTURE.md); we stay well inside them.
@@ -26,8 +35,6 @@ MAX_RULES_PER_GROUP = 62  # a fact may match at most 64 rules; +1 sentinel, +1 s
 MAX_RULES = 4000
 MAX_OR_BRANCHES = 100
 MAX_FACT_FIELDS = 200
-MAX_PATHS = 1024
-PATHS_PER_RULE = 8  # measured: an OR of up to 13 ANDs registers; 14 gives error 113
 MAX_GROUPS = 400  # children of the root `g` test (512 hangs create_ruleset)
 
 DERIVED_OPS = ("within_years", "starts_with", "contains", "not_contains", "covers")
@@ -116,7 +123,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
                     f"a condition group expands to {paths(expr)} alternatives in the engine; at "
                     f"most {MAX_PATHS}. Simplify its any/all nesting."
                 )
-            for j, chunk in enumerate(_chunks(expr)):
+            for j, chunk in enumerate(chunks(expr)):
                 rules.append((f"{block.id}:{mode}" + (f":{j}" if j else ""), chunk))
         wanted.append(rules)
     total = sum(len(r) for r in wanted)
@@ -203,9 +210,6 @@ def fact_value(element: str, value: Any) -> Any:
     return value
 
 
-TRUE, FALSE = "TRUE", "FALSE"  # constants of the expression builder, never sent to the engine
-
-
 OPTIMISTIC_PATHS = 64
 
 
@@ -223,91 +227,6 @@ def _expressions(group: Group, key_of: dict[Atom, str]) -> list[tuple[str, Any]]
         else ("r", _expr(group, "r", key_of))
     )
     return [(mode, normal_form(expr)) for mode, expr in [("s", _expr(group, "s", key_of)), second]]
-
-
-def normal_form(expr: Any) -> Any:
-    """The expression as durable-rules will expand it anyway (an OR of ANDs), but with every path
-    unique, free of contradictions and of paths that contain another path.
-
-    durable-rules refuses a ruleset (error 113) when one rule expands into several identical
-    paths, which "may hold" forms over one field produce easily (e.g. three `$nex` on it).
-    """
-    if expr in (TRUE, FALSE) or not _or_of_and(expr):
-        return expr  # ANDs of ORs of single tests register fine (measured up to 2^11 paths)
-    found = _dnf(expr)
-    unique = {frozenset(p): p for p in found if not _contradicts(p.values())}
-    if len(unique) > MAX_PATHS:
-        raise EngineCompileError(
-            f"a condition group expands to {len(unique)} alternatives in the engine; at most "
-            f"{MAX_PATHS}. Simplify its any/all nesting."
-        )
-    minimal = [p for k, p in unique.items() if not any(o < k for o in unique)]
-    if not minimal:
-        return FALSE
-    ordered = sorted((sorted(p.items()) for p in minimal), key=repr)
-    conjunctions = [
-        [t for _, t in p][0] if len(p) == 1 else {"$and": [t for _, t in p]} for p in ordered
-    ]
-    return conjunctions[0] if len(conjunctions) == 1 else {"$or": conjunctions}
-
-
-def _or_of_and(expr: Any) -> bool:
-    """Whether an OR somewhere in the expression has an AND among its alternatives: the shape
-    durable-rules keeps in one bounded expression sequence."""
-    if not isinstance(expr, dict) or len(expr) != 1:
-        return False
-    ((op, body),) = expr.items()
-    if op == "$or":
-        return any(isinstance(x, dict) and list(x) == ["$and"] for x in body) or any(
-            _or_of_and(x) for x in body
-        )
-    if op == "$and":
-        return any(_or_of_and(x) for x in body)
-    return False
-
-
-def _chunks(expr: Any) -> list[Any]:
-    """At most PATHS_PER_RULE alternatives per rule: durable-rules keeps an OR of ANDs in one
-    expression sequence of 32 entries and refuses longer ones (error 113, from 14 up)."""
-    if not (isinstance(expr, dict) and list(expr) == ["$or"]) or not _or_of_and(expr):
-        return [expr]
-    items = expr["$or"]
-    parts = [items[i : i + PATHS_PER_RULE] for i in range(0, len(items), PATHS_PER_RULE)]
-    return [p[0] if len(p) == 1 else {"$or": p} for p in parts]
-
-
-def _dnf(expr: Any) -> list[dict[str, Any]]:
-    """Paths of an expression: each a {canonical text: test} conjunction."""
-    if isinstance(expr, dict) and list(expr) == ["$or"]:
-        return [p for x in expr["$or"] for p in _dnf(x)]
-    if isinstance(expr, dict) and list(expr) == ["$and"]:
-        out: list[dict[str, Any]] = [{}]
-        for x in expr["$and"]:
-            out = [{**a, **b} for a in out for b in _dnf(x)]
-            if len(out) > 4 * MAX_PATHS:
-                raise EngineCompileError(
-                    f"a condition group expands to more than {4 * MAX_PATHS} alternatives in the "
-                    "engine. Simplify its any/all nesting."
-                )
-        return out
-    return [{_key(expr): expr}]
-
-
-def _contradicts(tests: Any) -> bool:
-    """Two equality tests of one field with different values, or a test of an absent field."""
-    equal: dict[str, Any] = {}
-    absent, tested = set(), set()
-    for t in tests:
-        ((op, body),) = t.items()
-        if op == "$nex":
-            absent.update(body)
-        elif op.startswith("$"):
-            tested.update(body)
-        else:
-            tested.add(op)
-            if equal.setdefault(op, body) != body:
-                return True
-    return bool(absent & tested)
 
 
 def _expr(c: Condition, mode: str, key_of: dict[Atom, str]) -> Any:
@@ -337,30 +256,13 @@ def _expr(c: Condition, mode: str, key_of: dict[Atom, str]) -> Any:
         # Merge nested groups of the same kind and drop repeats; sorted, so that "a and b" and
         # "b and a" are one path (durable-rules refuses some rulesets with repeated paths).
         for x in part[key] if isinstance(part, dict) and list(part) == [key] else [part]:
-            parts.setdefault(_key(x), x)
+            parts.setdefault(expression_key(x), x)
     if not parts:
         return unit
     if len(parts) > MAX_OR_BRANCHES:
         raise EngineCompileError(f"a condition group has {len(parts)} items; at most 100")
     ordered = [parts[k] for k in sorted(parts)]
     return ordered[0] if len(ordered) == 1 else {key: ordered}
-
-
-def _key(expr: Any) -> str:
-    # Expressions are built in a fixed key order, so repr is a canonical (and cheap) key.
-    return repr(expr)
-
-
-def paths(expr: Any) -> int:
-    """How many alternative paths durable-rules builds for an expression (its DNF size)."""
-    if isinstance(expr, dict) and list(expr) == ["$or"]:
-        return sum(paths(x) for x in expr["$or"])
-    if isinstance(expr, dict) and list(expr) == ["$and"]:
-        total = 1
-        for x in expr["$and"]:
-            total *= paths(x)
-        return total
-    return 1
 
 
 # Each comparison and its certain failure (the field present, the test false).
