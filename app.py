@@ -11,7 +11,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import EngineCompileError, EngineError
+from engine.errors import EngineCompileError, EngineError, EvaluationInputError
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
 from rules.errors import PolicyError
 from views import api, context, pages
@@ -96,6 +96,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (PolicyError, 422, "Invalid policy"),
     (IntakeError, 422, "Invalid credentials"),
     (EngineCompileError, 422, "Policy too large for the engine"),
+    (EvaluationInputError, 422, "Credentials cannot be evaluated"),
     (EngineError, 503, "Evaluation engine unavailable"),
 )
 

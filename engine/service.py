@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine.errors import EngineFailure
+from engine.errors import EngineCompileError, EngineFailure, EvaluationInputError
 from engine.evaluate import evaluate
 from engine.inputs import Credential, Provenance, Wallet
 from engine.worker import WorkerPool
@@ -57,6 +57,12 @@ def wallet_from_plain(data: dict[str, Any]) -> Wallet:
     return Wallet(data["learner_key"], creds)
 
 
+_PASSED_THROUGH = {
+    "EngineCompileError": EngineCompileError,
+    "EvaluationInputError": EvaluationInputError,
+}
+
+
 class PolicyNotLoaded(Exception):
     """The worker has not seen this policy version yet; the caller sends it once."""
 
@@ -98,11 +104,19 @@ class ContainedEvaluator:
             "matcher": matcher,
         }
         try:
-            return self.pool.call(_TARGET, payload)
+            try:
+                return self.pool.call(_TARGET, payload)
+            except EngineFailure as exc:
+                if exc.type_name != PolicyNotLoaded.__name__:
+                    raise
+            return self.pool.call(_TARGET, {**payload, "policy": policy})
         except EngineFailure as exc:
-            if exc.type_name != PolicyNotLoaded.__name__:
+            # Errors about the input keep their meaning across the process boundary (a 422,
+            # not "engine unavailable").
+            known = _PASSED_THROUGH.get(exc.type_name)
+            if known is None:
                 raise
-        return self.pool.call(_TARGET, {**payload, "policy": policy})
+            raise known(exc.message) from None
 
     def close(self) -> None:
         self.pool.close()

@@ -161,3 +161,28 @@ def test_faults_never_reach_the_calling_process(pool: WorkerPool) -> None:
     assert pool.stats() == {
         "calls": 5, "crashes": 1, "timeouts": 1, "memory_kills": 1, "restarts": 3
     }  # fmt: skip
+
+
+def test_input_errors_keep_their_type_across_the_process_boundary():
+    import datetime as dt
+
+    from engine.errors import EvaluationInputError
+    from engine.inputs import Credential, Wallet
+    from engine.service import ContainedEvaluator
+    from tests.builders import policy
+
+    p = policy(
+        recognition=[
+            {
+                "id": "r",
+                "title": "R",
+                "checks": {"level": [{"element": "eqf_level", "op": "gte", "value": 6}]},
+            }
+        ]
+    )
+    twice = Wallet("k", (Credential.of("c", {}), Credential.of("c", {})))
+    with ContainedEvaluator() as evaluator:
+        with pytest.raises(EvaluationInputError, match="repeated"):
+            evaluator.evaluate(p, twice, dt.date(2026, 9, 1))
+        ok = evaluator.evaluate(p, Wallet("k", (Credential.of("c", {}),)), dt.date(2026, 9, 1))
+    assert ok["outcomes"][0]["status"] == "unknown"
