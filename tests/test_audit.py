@@ -17,13 +17,6 @@ from views.desk_commands import desk_commands
 
 
 @pytest.fixture
-def db():
-    database = store.open_db(":memory:")
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def two(db):
     """Two organisations, each with a decided case, so both chains have several entries."""
     a, b = make_org(db, "alpha"), make_org(db, "beta")

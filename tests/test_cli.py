@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 UNIVERSITY = FIXTURES / "policies" / "university-admissions.yaml"
 AMIRA = FIXTURES / "learners" / "amira-haddad.json"
+EVALUATE_AMIRA = ["evaluate", "--policy", str(UNIVERSITY), "--wallet", str(AMIRA),
+                  "--as-of", "2026-09-01", "--json"]  # fmt: skip
 
 
 @pytest.fixture
@@ -64,19 +66,7 @@ def test_policy_check_lists_problems_and_exits_2(runner, tmp_path):
 
 
 def test_evaluate_json_has_the_documented_fields(runner):
-    result = runner.invoke(
-        cli,
-        [
-            "evaluate",
-            "--policy",
-            str(UNIVERSITY),
-            "--wallet",
-            str(AMIRA),
-            "--as-of",
-            "2026-09-01",
-            "--json",
-        ],
-    )
+    result = runner.invoke(cli, EVALUATE_AMIRA)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert {"policy", "engine", "as_of", "fingerprint", "outcomes", "unused"} <= set(data)
@@ -97,17 +87,7 @@ def test_evaluate_json_has_the_documented_fields(runner):
 
 
 def test_evaluate_is_reproducible_from_the_command_line(runner):
-    args = [
-        "evaluate",
-        "--policy",
-        str(UNIVERSITY),
-        "--wallet",
-        str(AMIRA),
-        "--as-of",
-        "2026-09-01",
-        "--json",
-    ]
-    assert runner.invoke(cli, args).output == runner.invoke(cli, args).output
+    assert runner.invoke(cli, EVALUATE_AMIRA).output == runner.invoke(cli, EVALUATE_AMIRA).output
 
 
 @pytest.mark.parametrize(

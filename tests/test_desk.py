@@ -35,13 +35,6 @@ from views.desk_commands import desk_commands
 
 
 @pytest.fixture
-def db():
-    database = store.open_db(":memory:")
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def org(db):
     return make_org(db, "alpha")
 

@@ -31,13 +31,6 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
 @pytest.fixture
-def db():
-    database = store.open_db(":memory:")
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def file_db(tmp_path):
     database = store.open_db(tmp_path / "desk.sqlite")
     yield database

@@ -1,0 +1,15 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import store
+
+
+@pytest.fixture
+def db():
+    """A fresh, migrated in-memory database, closed afterwards."""
+    database = store.open_db(":memory:")
+    yield database
+    database.close()
