@@ -14,8 +14,10 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import EngineCompileError, EngineError, EvaluationInputError
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
 from rules.errors import PolicyError
-from views import api, context, pages
-from views.cli import cli
+from views import context
+from views.api import blueprints as api
+from views.cli.main import cli
+from views.pages import blueprints as pages
 
 __all__ = ["cli", "create_app"]
 

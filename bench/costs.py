@@ -11,20 +11,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psutil
 
+from bench.plan import Plan
 from bench.synthetic import AS_OF, policy_document, wallet
-from bench.timing import (  # noqa: F401
+from bench.timing import (
     TARGET_CELL,
     Cell,
     _fresh_seeds,
-    _machine,
-    _revision,
-    _share,
-    _stats,
-    _time_once,
 )
 from engine import durable_backend
 from engine.compile import compile_policy
@@ -33,9 +29,6 @@ from engine.facts import effective
 from engine.matching import match_durable
 from engine.service import ContainedEvaluator
 from rules.loader import load_policy
-
-if TYPE_CHECKING:
-    from bench.run import Plan
 
 
 def _throughput(plan: Plan, evaluator: ContainedEvaluator) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bench.run import LABELS, RATIOS, SERIES
+from bench.plan import LABELS, RATIOS, SERIES
 
 
 def _ms(stats: dict[str, Any] | None) -> str:

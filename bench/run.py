@@ -33,8 +33,20 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.baselines import LoopMatcher, ZenMatcher, met_pairs
+from bench.costs import _compile_times, _rss, _throughput, profile
+from bench.plan import (
+    COMPILE_MS,
+    EXPLAINED_VS_LOOP,
+    EXPLAINED_VS_ZEN,
+    RATIOS,
+    RSS_MIB_PER_100K,
+    SERIES,
+    Plan,
+    plan_for,
+)
+from bench.report import format_report
 from bench.synthetic import AS_OF, DEFAULT_TARGETS, policy_document, wallet
-from bench.timing import TARGET_CELL, Cell, _machine, _share, _stats, _time_once
+from bench.timing import Cell, _machine, _share, _stats, _time_once
 from engine.compile import _atoms
 from engine.evaluate import compiled_for, evaluate
 from engine.facts import effective
@@ -42,99 +54,6 @@ from engine.matching import match_durable, match_reference
 from engine.semantics import Context, evaluate_atom
 from engine.service import ContainedEvaluator
 from rules.loader import load_policy
-
-RULE_SIZES = (10, 50, 200, 1000)
-CREDENTIAL_SIZES = (5, 20, 50)
-
-# The issue's targets.
-EXPLAINED_VS_LOOP = 2.0  # full explained evaluation / hand-written loop, at 200 × 50
-EXPLAINED_VS_ZEN = 1.0  # full explained evaluation / zen-engine bare matching, at 200 × 50
-COMPILE_MS = 200.0  # validate + compile + register a 1,000-rule policy
-RSS_MIB_PER_100K = 1.0  # RSS growth per 100,000 evaluations
-
-SERIES = ("durable", "evaluate", "contained", "loop", "zen", "zen_met", "zen_table")
-LABELS = {
-    "durable": "(a) match_durable",
-    "evaluate": "(b) evaluate, in process",
-    "contained": "(c) evaluate, contained worker",
-    "loop": "(d) hand-written loop",
-    "zen": "(e) zen-engine, tri-state",
-    "zen_met": "zen-engine, met only",
-    "zen_table": "zen-engine decision table, tri-state",
-}
-RATIOS = (("evaluate", "loop"), ("evaluate", "zen"), ("durable", "loop"), ("durable", "zen"))
-
-# Fresh policy seeds for the compile measurement: a ruleset name (from the policy digest) can be
-# registered only once per process, so every measurement needs a never-seen policy.
-
-
-@dataclasses.dataclass(frozen=True)
-class Plan:
-    cells: tuple[Cell, ...]
-    contained_cells: tuple[Cell, ...]  # where (c) is measured
-    zen_table_cells: tuple[Cell, ...]  # where the decision-table variant of zen is measured
-    wallets: int  # distinct wallets per cell, used in rotation
-    warmup: int  # untimed evaluations of each approach before timing
-    min_repetitions: int
-    max_repetitions: int
-    cell_budget_s: float  # the repetition count aims at about this much time per cell
-    throughput_cell: Cell
-    throughput_s: float  # per measured series
-    compile_rules: int
-    compile_seeds: int
-    rss_cell: Cell
-    rss_evaluations: int
-    target_cell: Cell = TARGET_CELL
-
-
-QUICK = Plan(
-    cells=((50, 20), (200, 50)),
-    contained_cells=((200, 50),),
-    zen_table_cells=((200, 50),),
-    wallets=3,
-    warmup=2,
-    min_repetitions=5,
-    max_repetitions=15,
-    cell_budget_s=8.0,
-    throughput_cell=(200, 50),
-    throughput_s=2.0,
-    compile_rules=1000,
-    compile_seeds=3,
-    rss_cell=(10, 5),
-    rss_evaluations=5_000,
-)
-FULL = Plan(
-    cells=tuple((r, c) for r in RULE_SIZES for c in CREDENTIAL_SIZES),
-    contained_cells=tuple((r, c) for r in RULE_SIZES for c in CREDENTIAL_SIZES),
-    zen_table_cells=((200, 50), (1000, 50)),
-    wallets=3,
-    warmup=3,
-    min_repetitions=7,
-    max_repetitions=61,
-    cell_budget_s=25.0,
-    throughput_cell=(200, 50),
-    throughput_s=6.0,
-    compile_rules=1000,
-    compile_seeds=7,
-    rss_cell=(10, 5),
-    rss_evaluations=100_000,
-)
-
-
-def plan_for(quick: bool, sizes: dict[str, Any] | None = None) -> Plan:
-    """The quick or full plan, with any fields overridden by `sizes` (e.g. a tiny test run)."""
-    plan = QUICK if quick else FULL
-    if not sizes:
-        return plan
-    fixed: dict[str, Any] = {}
-    for key, value in sizes.items():
-        if key.endswith("cells"):
-            value = tuple(tuple(c) for c in value)
-        elif key.endswith("cell"):
-            value = tuple(value)
-        fixed[key] = value
-    return dataclasses.replace(plan, **fixed)
-
 
 # --- measuring ---------------------------------------------------------------------------------
 
@@ -307,8 +226,6 @@ def run(
 ) -> dict[str, Any]:
     """Run the benchmark; returns a JSON-ready dict. `sizes` overrides fields of the `Plan`
     (cells, repetitions, seeds, RSS evaluations, ...); `progress` receives one line per step."""
-    from bench.costs import _compile_times, _rss, _throughput  # costs imports Plan
-
     plan = plan_for(quick, sizes)
     log = progress or (lambda line: None)
     started = time.perf_counter()
@@ -361,11 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     result = run(quick=args.quick, progress=progress)
     if args.profile:
-        from bench.costs import profile
-
         result["profile"] = profile()
-    from bench.report import format_report
-
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0
 

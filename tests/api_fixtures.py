@@ -25,8 +25,10 @@ from typing import Any
 import pytest
 
 from app import create_app
-from models import desk, desk_admin, store
-from models.records import Case
+from models.desk import admin as desk_admin
+from models.desk import cases as desk
+from models.desk.records import Case
+from models.store import database as store
 from tests.desk_builders import ENGINE, ENIC, ROOT, Org, make_org, open_credit, policy_document
 
 STAFF = ("admin", "officer", "officer2", "viewer")

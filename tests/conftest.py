@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models import store
+from models.store import database as store
 
 
 @pytest.fixture

@@ -15,8 +15,10 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from engine.evaluate import evaluate
-from models import desk, desk_admin, store
-from models.records import Case, User
+from models.desk import admin as desk_admin
+from models.desk import cases as desk
+from models.desk.records import Case, User
+from models.store import database as store
 from rules.document import parse_document
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,7 +16,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from models import desk, desk_admin, store
+from models.desk import admin as desk_admin
+from models.desk import cases as desk
+from models.store import database as store
 from tests.api_fixtures import (  # noqa: F401 - the fixtures
     alpha_fixture,
     api_app_fixture,
@@ -39,7 +41,7 @@ from tests.desk_builders import (
     open_enic,
     wallet,
 )
-from views.api_support import MAX_NESTING
+from views.api.support import MAX_NESTING
 
 ENIC_ID, ENIC_VERSION = "enic-se-foreign-microcredentials", "2026.2"
 CREDIT_ID, CREDIT_VERSION = "malarvik-msc-ds-credit", "2026.1"

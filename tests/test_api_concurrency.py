@@ -3,8 +3,8 @@ once: no "database is locked", no 5xx, every acknowledged decision stored exactl
 
 Clients aim at the same few cases, so writers contend for the same rows; a share of the requests
 is sent twice with the same Idempotency-Key, from different threads, at the same moment. The rate
-(with `synchronous=FULL`, which `models.store.open_db` sets on every connection) is printed — run
-with `-s` to see it — and never asserted: it depends on the disk's fsync.
+(with `synchronous=FULL`, which `models.store.database.open_db` sets on every connection) is
+printed — run with `-s` to see it — and never asserted: it depends on the disk's fsync.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 
-from models import store
+from models.store import database as store
 from tests.api_fixtures import Server, call, evaluated_credit_case, tenant
 from tests.desk_builders import wallet
 

@@ -9,11 +9,15 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from models import audit, desk, desk_admin, desk_read, store
-from models.audit import GENESIS, verify_chain
-from models.records import AuditEntry
+from models.desk import admin as desk_admin
+from models.desk import audit
+from models.desk import cases as desk
+from models.desk import reads as desk_read
+from models.desk.audit import GENESIS, verify_chain
+from models.desk.records import AuditEntry
+from models.store import database as store
 from tests.desk_builders import count, drop_guards, evaluated, make_org, open_enic, wallet
-from views.desk_commands import desk_commands
+from views.cli.desk import desk_commands
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from rules.vocabulary import ELEMENTS, OPERATORS
-from views.cli import cli
+from views.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

@@ -15,7 +15,7 @@ import random
 import threading
 import time
 
-from models import store
+from models.store import database as store
 from tests.api_fixtures import Server, call, evaluated_credit_case, tenant
 
 KILLS = 5

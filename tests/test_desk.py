@@ -11,10 +11,16 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from models import desk, desk_admin, desk_read, store, store_cases, store_decisions, store_policies
-from models import record_schemas as rs
+from models.desk import admin as desk_admin
+from models.desk import cases as desk
+from models.desk import reads as desk_read
+from models.desk import record_schemas as rs
+from models.desk.seed import seed_demo
 from models.errors import Conflict, Forbidden, InvalidDecision, InvalidInput, NotFound
-from models.seed import seed_demo
+from models.store import cases as store_cases
+from models.store import database as store
+from models.store import decisions as store_decisions
+from models.store import policies as store_policies
 from tests.desk_builders import (
     AS_OF,
     ENGINE,
@@ -31,7 +37,7 @@ from tests.desk_builders import (
     policy_document,
     wallet,
 )
-from views.desk_commands import desk_commands
+from views.cli.desk import desk_commands
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def server(tmp_path):
     """The desk in a subprocess: (base URL, {e-mail: password}) once it answers /healthz."""
     port = free_port()
     command = [
-        sys.executable, "-c", "from views.serve_command import serve_command; serve_command()",
+        sys.executable, "-c", "from views.cli.serve import serve_command; serve_command()",
         "--host", "127.0.0.1", "--port", str(port), "--db", str(tmp_path / "desk.sqlite"),
     ]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "CREDSTACK_ENV": "development"}

@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 from engine.evaluate import evaluate
+from models.credentials.formats import import_document
+from models.credentials.verify.keys import VerifierConfig
 from models.errors import IntakeError
-from models.formats import import_document
-from models.verify.keys import VerifierConfig
 from rules.loader import load_policy_file
 from rules.vocabulary import ELEMENTS, MANDATORY_ELEMENTS, PROVENANCE
-from views.import_commands import import_command
+from views.cli.imports import import_command
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "fixtures" / "documents"

@@ -16,9 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.inputs import Wallet, check_value
-from models import terms
-from models.errors import IntakeError
-from models.intake import (
+from models.credentials import terms
+from models.credentials.intake import (
     CSV_COLUMNS,
     DEVELOPMENT_LEARNER_KEY_SECRET,
     MAX_CREDENTIALS,
@@ -28,6 +27,7 @@ from models.intake import (
     load_wallet_file,
     wallet_from_document,
 )
+from models.errors import IntakeError
 from rules.vocabulary import ELEMENTS, VOCABULARIES
 
 DATA = Path(__file__).parent / "data"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from models import desk as desk_ops
+from models.desk import cases as desk_ops
 from tests.desk_builders import (
     ENGINE,
     PASSWORD,
@@ -24,7 +24,7 @@ from tests.desk_builders import (
     wallet,
 )
 from tests.web_fixtures import Browser, browsers, build_app
-from views.web import CSRF_COOKIE, SESSION_COOKIE
+from views.pages.web import CSRF_COOKIE, SESSION_COOKIE
 
 ROOT = Path(__file__).resolve().parent.parent
 

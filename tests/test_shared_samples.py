@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from models.credentials.formats import import_document
+from models.credentials.verify import data_integrity
+from models.credentials.verify.keys import KeyStore, VerifierConfig, multikey_ed25519
 from models.errors import IntakeError
-from models.formats import import_document
-from models.verify import data_integrity
-from models.verify.keys import KeyStore, VerifierConfig, multikey_ed25519
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/samples is not present")

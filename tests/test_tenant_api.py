@@ -12,7 +12,9 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from models import desk, desk_admin, store
+from models.desk import admin as desk_admin
+from models.desk import cases as desk
+from models.store import database as store
 from tests.api_fixtures import Tenant, evaluated_credit_case, policy_variant, tenant
 from tests.desk_builders import ENGINE, ENIC, case_data, wallet
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import pytest
 
 from app import create_app
-from models import desk as desk_ops
-from models import desk_admin, store
+from models.desk import admin as desk_admin
+from models.desk import cases as desk_ops
+from models.store import database as store
 from tests.desk_builders import ENGINE, case_data, wallet
 from tests.web_fixtures import Browser, Desk, build_app
 

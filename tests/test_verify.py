@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from models.formats import import_document
-from models.verify import contexts, data_integrity, jades, jws, keys
-from models.verify.keys import KeyStore, TrustList, VerifierConfig
-from models.verify.verdict import Verdict
+from models.credentials.formats import import_document
+from models.credentials.verify import contexts, data_integrity, jades, jws, keys
+from models.credentials.verify.keys import KeyStore, TrustList, VerifierConfig
+from models.credentials.verify.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "fixtures" / "documents"

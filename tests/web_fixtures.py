@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from models import store
+from models.store import database as store
 from tests.desk_builders import ENGINE, FAST, PASSWORD, Org, make_org
 
 TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')

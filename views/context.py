@@ -11,8 +11,8 @@ from typing import Any
 from flask import Flask, current_app, g
 
 from engine.service import ContainedEvaluator
-from models import store
-from models.intake import DEVELOPMENT_LEARNER_KEY_SECRET
+from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET
+from models.store import database as store
 
 
 def get_db() -> store.DB:

@@ -1,0 +1,180 @@
+"""The ELM v3 elements that take judgement to read: dates, outcomes, credits, workload, assessment.
+
+Split from `edc` to keep each module readable in one sitting; same conventions (JSON paths from the
+credential document, provenance kind per value).
+"""
+
+from __future__ import annotations
+
+from models.credentials.formats import concepts
+from models.credentials.formats.common import (
+    as_list,
+    describe_calendar,
+    dig,
+    is_local_id,
+    parse_date,
+    parse_duration,
+    text_of,
+)
+from models.credentials.formats.result import Draft
+
+
+def issued_on(draft: Draft, claim: dict, path: str, doc: dict, root: str) -> None:
+    candidates = [
+        (dig(claim, "awardedBy", "awardingDate"), f"{path}.awardedBy.awardingDate", "native", ""),
+        (
+            doc.get("issued"),
+            f"{root}issued",
+            "native",
+            "issue date of the credential (no awarding date)",
+        ),
+        (
+            doc.get("issuanceDate"),
+            f"{root}issuanceDate",
+            "native",
+            "issue date of the credential (no awarding date)",
+        ),
+        (
+            doc.get("validFrom"),
+            f"{root}validFrom",
+            "inferred",
+            "start of validity (no awarding or issue date)",
+        ),
+    ]
+    for raw, where, kind, note in candidates:
+        day = parse_date(raw)
+        if day:
+            draft.set("issued_on", day, kind, where, note)
+            return
+
+
+def outcomes(draft: Draft, spec: dict, spath: str) -> None:
+    outcomes, skills = [], []
+    for j, outcome in enumerate(as_list(spec.get("learningOutcome"))[:200]):
+        if not isinstance(outcome, dict):
+            continue
+        text = text_of(outcome.get("title")) or text_of(outcome.get("definition"))
+        if text:
+            outcomes.append(text)
+        for skill in as_list(outcome.get("relatedESCOSkill"))[:100]:
+            uri = concepts.esco_skill(skill)
+            if uri and uri not in skills:
+                skills.append(uri)
+            elif not uri:
+                where = f"{spath}.learningOutcome[{j}]"
+                draft.warn(f"skills: {concepts.label(skill)!r} at {where} has no ESCO URI")
+    if outcomes:
+        draft.set(
+            "learning_outcomes", tuple(outcomes), "native", f"{spath}.learningOutcome[*].title"
+        )
+    if skills:
+        note = f"{len(skills)} ESCO URI(s) from relatedESCOSkill"
+        draft.set(
+            "skills",
+            tuple(skills),
+            "vocabulary",
+            f"{spath}.learningOutcome[*].relatedESCOSkill",
+            note,
+        )
+
+
+def credits(draft: Draft, claim: dict, spec: dict, path: str) -> None:
+    for key, where in (("creditReceived", path), ("creditPoint", f"{path}.specifiedBy")):
+        source = claim if key == "creditReceived" else spec
+        for j, credit in enumerate(as_list(source.get(key))[:20]):
+            how = concepts.is_ects(dig(credit, "framework")) if isinstance(credit, dict) else None
+            if not how:
+                continue
+            raw = credit.get("point")
+            try:
+                points = float(str(raw).replace(",", ".").strip())
+            except ValueError:
+                draft.warn(f"ects: the credit point {raw!r} at {where}.{key} is not a number")
+                continue
+            note = f"{how}; point {raw!r}" + (" (a string in ELM)" if isinstance(raw, str) else "")
+            draft.set("ects", points, "vocabulary", f"{where}.{key}[{j}].point", note)
+            return
+
+
+def workload(draft: Draft, claim: dict, spec: dict, path: str) -> None:
+    """Notional hours from ISO 8601 durations; calendar durations (P60M = 60 months) are not
+    learning hours, and one that repeats another's number of hours is flagged as a likely typo."""
+    found = [
+        (claim.get("workload"), f"{path}.workload"),
+        (spec.get("volumeOfLearning"), f"{path}.specifiedBy.volumeOfLearning"),
+    ]
+    for k, activity in enumerate(as_list(claim.get("influencedBy"))[:20]):
+        apath = f"{path}.influencedBy[{k}]"
+        if isinstance(activity, dict):
+            found.append((activity.get("workload"), f"{apath}.workload"))
+            found.append(
+                (
+                    dig(activity, "specifiedBy", "volumeOfLearning"),
+                    f"{apath}.specifiedBy.volumeOfLearning",
+                )
+            )
+    parsed = [(raw, where, parse_duration(raw)) for raw, where in found if raw is not None]
+    hours = [(raw, where, p[0]) for raw, where, p in parsed if p and p[0] is not None]
+    own = [h for h in hours if ".influencedBy" not in h[1]]
+    notes = []
+    for raw, where, p in parsed:
+        if p is None:
+            draft.warn(f"workload_hours: {raw!r} at {where} is not an ISO 8601 duration")
+        elif p[0] is None:
+            numbers = set(p[1].values())
+            same = [h for h in hours if len(numbers) == 1 and h[2] in numbers]
+            text = f"{raw} at {where} is {describe_calendar(p[1])}, not learning hours"
+            if same:
+                other, at, number = same[0]
+                text += f", while {other} at {at} says {number:g} hours"
+                text += f": probably {number:g} hours were meant"
+            draft.warn(f"implausible volume of learning: {text}")
+            notes.append(f"{raw} at {where} is implausible ({describe_calendar(p[1])})")
+    if own:
+        raw, where, value = own[0]
+        draft.set("workload_hours", value, "native", where, "; ".join([f"from {raw}", *notes]))
+    else:
+        draft.absent(
+            "workload_hours",
+            f"{path}.specifiedBy.volumeOfLearning",
+            "; ".join(notes) or "no volume of learning stated",
+        )
+
+
+def assessment(draft: Draft, claim: dict, path: str) -> None:
+    for k, assessment in enumerate(as_list(claim.get("provenBy"))[:20]):
+        if not isinstance(assessment, dict):
+            continue
+        apath = f"{path}.provenBy" + (f"[{k}]" if isinstance(claim.get("provenBy"), list) else "")
+        grade = text_of(assessment.get("grade"))
+        if grade and "grade" not in draft.values:
+            draft.set("grade", grade, "native", f"{apath}.grade")
+        node = dig(assessment, "specifiedBy", "dcType") or assessment.get("dcType")
+        if node is not None and "assessment_type" not in draft.values:
+            found = concepts.term("assessment_type", node)
+            cid, scheme, _ = concepts.concept_parts(node)
+            if found:
+                where = f"{apath}.specifiedBy.dcType"
+                draft.set("assessment_type", found[0], found[2], where, found[1])
+            else:
+                label = concepts.label(node)
+                local = "a local concept" if is_local_id(cid) else "a concept"
+                draft.warn(
+                    f"assessment_type: {label!r} is {local} ({cid}) in scheme "
+                    f"{scheme or '(none)'} that matches no assessment type"
+                )
+                draft.absent(
+                    "assessment_type",
+                    f"{apath}.specifiedBy.dcType",
+                    f"not recognised: {local} {cid} labelled {label!r}",
+                )
+        verification = assessment.get("idVerification")
+        if verification is not None and "supervision" not in draft.values:
+            found = concepts.term("supervision", verification)
+            if found:
+                where = f"{apath}.idVerification"
+                draft.set("supervision", found[0], found[2], where, found[1])
+            else:
+                label = concepts.label(verification)
+                where = f"{apath}.idVerification"
+                draft.warn(f"supervision: {label!r} at {where} matches no known term")

@@ -1,0 +1,234 @@
+"""The result of an import, and the draft an importer fills for each credential it finds.
+
+A draft records every element with its provenance (kind from rules.vocabulary.PROVENANCE; source =
+format + JSON path). Values that break an element's type or range are not stored: they become a
+warning and an "absent" provenance entry keeping the raw value, so nothing invalid reaches the
+engine and nothing is silently lost.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from engine.inputs import Credential, Provenance, Wallet, check_value
+from models.credentials.formats.common import MAX_TEXT
+from models.credentials.verify.verdict import Verdict
+from rules.vocabulary import ELEMENTS, MANDATORY_ELEMENTS
+
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
+
+
+@dataclass(frozen=True)
+class StackingHint:
+    """An issuer-supplied relation a stacking policy can refer to (CLR association, isPartOf)."""
+
+    relation: str  # isPartOf, isParentOf, hasPart, isPartialQualification, …
+    source: str  # the achievement / specification id the relation starts from
+    target: str
+    source_credentials: tuple[str, ...] = ()  # imported credentials holding the source
+    target_credentials: tuple[str, ...] = ()
+    target_title: str = ""
+    provenance: Provenance = field(default_factory=lambda: Provenance("native"))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if v not in ("", ()) and k != "provenance"}
+        out = {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+        out["provenance"] = _provenance_dict(self.provenance)
+        return out
+
+
+@dataclass
+class AwardingBody:
+    """What the importer knows of the awarding body, to compare with the signer."""
+
+    names: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # URIs / DIDs
+    registrations: list[tuple[str, str]] = field(default_factory=list)  # (country, number)
+
+
+class Draft:
+    """One credential being imported."""
+
+    def __init__(self, fmt: str, credential_id: str):
+        self.fmt = fmt
+        self.id = credential_id
+        self.values: dict[str, Any] = {}
+        self.provenance: dict[str, Provenance] = {}
+        self.warnings: list[str] = []
+        self.awarding = AwardingBody()
+        self.verdict: Verdict | None = None  # its own proof, when it has one (CLR nested)
+        self.achievement_id = ""  # what CLR associations refer to
+
+    def source(self, path: str) -> str:
+        return f"{self.fmt}:{path}"
+
+    def set(self, name: str, value: Any, kind: str, path: str, note: str = "") -> bool:
+        problem = _problem(name, value)
+        if problem:
+            self.warn(f"{name}: {problem}; the value was not used")
+            self.absent(name, path, f"unusable value {str(value)[:200]!r}: {problem}")
+            return False
+        self.values[name] = value
+        self.provenance[name] = Provenance(kind, self.source(path), note[:MAX_TEXT])
+        return True
+
+    def absent(self, name: str, path: str, note: str) -> None:
+        if name not in self.values:
+            self.provenance[name] = Provenance("absent", self.source(path), note[:MAX_TEXT])
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def finish(self, verdict: Verdict) -> tuple[Credential, tuple[str, ...], Verdict]:
+        """The engine credential: verification from the verdict; every mandatory element that
+        is still missing recorded as absent."""
+        own = self.verdict or verdict
+        match = signer_matches(own, self.awarding)
+        if match is not None:
+            own = _with_match(own, match)
+        note = f"{own.method}: {own.reason}" if own.method else own.reason
+        where = f"credstack verification of the {self.fmt} document" + (
+            f" at {own.path}" if own.path else ""
+        )
+        self.values["verification"] = own.integrity
+        self.provenance["verification"] = Provenance("inferred", where, note[:MAX_TEXT])
+        for name in MANDATORY_ELEMENTS:
+            if name != "learner" and name not in self.provenance:
+                self.absent(name, "(nowhere)", "not stated in the document")
+        return Credential.of(self.id, self.values, self.provenance), tuple(self.warnings), own
+
+
+def _with_match(verdict: Verdict, match: bool) -> Verdict:
+    return replace(verdict, signer_matches_awarding_body=match)
+
+
+def _problem(name: str, value: Any) -> str | None:
+    element = ELEMENTS[name]
+    try:
+        check_value(name, value)
+    except TypeError as exc:
+        return str(exc)
+    items = value if isinstance(value, tuple) else (value,)
+    for item in items:
+        if isinstance(item, str) and (not item.strip() or len(item) > MAX_TEXT):
+            return f"expected text of 1 to {MAX_TEXT:,} characters"
+        if element.type == "uri_list" and not _URI.fullmatch(item):
+            return f"expected absolute URIs; got {item[:100]!r}"
+    if isinstance(value, (int, float)):
+        low, high = element.minimum, element.maximum
+        if not math.isfinite(value):
+            return "not a finite number"
+        if low is not None and value < low:
+            return f"{value:g} is below the minimum {low:g}"
+        if high is not None and value > high:
+            return f"{value:g} is above the maximum {high:g}"
+    if isinstance(value, tuple) and len(value) > 1000:
+        return "more than 1,000 items"
+    return None
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def signer_matches(verdict: Verdict, body: AwardingBody) -> bool | None:
+    """Whether the signer is the awarding body: None when either side gives nothing to compare."""
+    signer = verdict.signer
+    if signer is None or signer.kind == "embedded jwk":
+        return None
+    if signer.kind == "certificate":
+        names = {_norm(n) for n in body.names if n}
+        org_id = signer.organisation_identifier
+        # organizationIdentifier is "VAT" + country + "-" + number (ETSI EN 319 412-1).
+        m = re.fullmatch(r"[A-Z]{3}([A-Z]{2})-(.+)", org_id)
+        regs = {(c.upper(), _norm(n)) for c, n in body.registrations if n}
+        if not names and not regs:
+            return None
+        if signer.organisation and _norm(signer.organisation) in names:
+            return True
+        return bool(m and (m.group(1), _norm(m.group(2))) in regs)
+    controller = signer.id.partition("#")[0]
+    if not body.ids:
+        return None
+    return controller in body.ids or signer.id in body.ids
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Everything one import produced. Credentials and their verdicts share ids."""
+
+    format: str
+    filename: str
+    sha256: str  # of the bytes as received (the stored document has its media removed)
+    learner_key: str
+    credentials: tuple[Credential, ...]
+    warnings: MappingProxyType[str, tuple[str, ...]]  # by credential id
+    verdict: Verdict  # the document's
+    verdicts: MappingProxyType[str, Verdict]  # by credential id
+    hints: tuple[StackingHint, ...]
+    document: Any  # the cleaned document, media removed
+    notes: tuple[str, ...] = ()  # about the document as a whole (media removed, files ignored)
+
+    def wallet(self) -> Wallet:
+        return Wallet(self.learner_key, self.credentials)
+
+    def wallet_document(self) -> dict[str, Any]:
+        """The imported credentials as a native wallet document (values with provenance), so a
+        case can hold them like any other wallet. The learner is known only by the import's
+        pseudonymous key: no name or national id leaves the original document."""
+        credentials = []
+        for c in self.credentials:
+            entry: dict[str, Any] = {"id": c.id}
+            for name, value in c.values.items():
+                if name in ("learner", "grade"):
+                    continue  # personal data stays in the original document only
+                value = list(value) if isinstance(value, tuple) else value
+                entry[name] = value.isoformat() if hasattr(value, "isoformat") else value
+            entry["provenance"] = {
+                k: _provenance_dict(p) for k, p in c.provenance.items() if k in entry
+            }
+            credentials.append(entry)
+        return {"learner": {"id": f"imported:{self.learner_key}"}, "credentials": credentials}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "filename": self.filename,
+            "sha256": self.sha256,
+            "learner_key": self.learner_key,
+            "verdict": self.verdict.to_dict(),
+            "credentials": [
+                credential_dict(c, self.warnings.get(c.id, ()), self.verdicts[c.id])
+                for c in self.credentials
+            ],
+            "hints": [h.to_dict() for h in self.hints],
+            "notes": list(self.notes),
+        }
+
+
+def _provenance_dict(p: Provenance) -> dict[str, str]:
+    return {k: v for k, v in (("kind", p.kind), ("source", p.source), ("note", p.note)) if v}
+
+
+def credential_dict(c: Credential, warnings: tuple[str, ...], verdict: Verdict) -> dict[str, Any]:
+    elements = {}
+    for name in ELEMENTS:
+        if name in c.values or name in c.provenance:
+            value = c.values.get(name)
+            value = list(value) if isinstance(value, tuple) else value
+            value = value.isoformat() if hasattr(value, "isoformat") else value
+            entry = {"value": value} if name in c.values else {}
+            if name in c.provenance:
+                entry["provenance"] = _provenance_dict(c.provenance[name])
+            elements[name] = entry
+    return {
+        "id": c.id,
+        "elements": elements,
+        "warnings": list(warnings),
+        "verdict": verdict.to_dict(),
+    }

@@ -1,0 +1,216 @@
+"""The desk's administration: staff and their credentials, policy publishing, learner erasure.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile) and
+rehashed on login when the parameters change. Session and API tokens are 256-bit random strings
+given to the caller once; only their sha256 is stored, so a copy of the database opens no door.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from models.desk.cases import ANY_ROLE, require
+from models.desk.records import (
+    AuditEntry,
+    Learner,
+    PolicyVersion,
+    User,
+    UserInputSchema,
+    load_input,
+)
+from models.errors import Forbidden, InvalidInput, NotFound
+from models.store import database as store
+from models.store import policies as store_policies
+from models.store import users as store_users
+from models.store.database import DB
+from rules.loader import load_policy
+
+PASSWORDS = PasswordHasher()
+SESSION_TTL = dt.timedelta(hours=8)
+_BAD_LOGIN = "wrong e-mail address or password"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_user(
+    db: DB,
+    actor: User | None,
+    data: Mapping[str, Any],
+    *,
+    organisation: str | None = None,
+    hasher: PasswordHasher = PASSWORDS,
+) -> User:
+    """An admin adds staff to their own organisation; with no actor (the command line, the
+    seed) `organisation` names the organisation by its slug."""
+    if actor is not None:
+        require(actor, "admin")
+        org_id = actor.organisation_id
+    elif organisation is None:
+        raise InvalidInput({"organisation": "name the organisation"})
+    else:
+        org_id = store.find_organisation(db, organisation).id
+    values = load_input(UserInputSchema(), data)
+    return store_users.create_user(
+        db,
+        actor,
+        org_id,
+        values["email"].strip(),
+        values["display_name"].strip(),
+        values["role"],
+        hasher.hash(values["password"]),
+    )
+
+
+def deactivate_user(db: DB, actor: User, user_id: int) -> User:
+    require(actor, "admin")
+    if user_id == actor.id:
+        raise Forbidden("an admin cannot deactivate themselves")
+    return store_users.set_user_active(db, actor, user_id, False)
+
+
+def list_users(db: DB, actor: User) -> list[User]:
+    require(actor, "admin")
+    return store_users.list_users(db, actor.organisation_id)
+
+
+def authenticate(db: DB, email: str, password: str, *, hasher: PasswordHasher = PASSWORDS) -> User:
+    """The active user with these credentials, or `Forbidden` (and a `login_failed` entry)."""
+    found = store_users.login_record(db, email)
+    if found is None:
+        # Hash anyway so a wrong address takes as long as a wrong password.
+        _verify(hasher, _dummy_hash(hasher), password)
+        store_users.record_login_failure(db, None, "unknown_user")
+        raise Forbidden(_BAD_LOGIN)
+    user, stored = found
+    if not _verify(hasher, stored, password):
+        store_users.record_login_failure(db, user, "bad_password")
+        raise Forbidden(_BAD_LOGIN)
+    if not user.active:
+        store_users.record_login_failure(db, user, "inactive")
+        raise Forbidden(_BAD_LOGIN)
+    if hasher.check_needs_rehash(stored):
+        store_users.set_password_hash(db, user, hasher.hash(password))
+    return user
+
+
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
+    try:
+        return hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def start_session(db: DB, user: User, *, ttl: dt.timedelta = SESSION_TTL) -> str:
+    """A server-side session; the returned token goes into the session cookie."""
+    require(user, *ANY_ROLE)
+    token = secrets.token_urlsafe(32)
+    expires = (dt.datetime.now(dt.UTC) + ttl).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    store_users.create_session(db, user, token_hash(token), expires)
+    return token
+
+
+def session_user(db: DB, token: str) -> User | None:
+    """The user of a live session (not expired, not revoked, user active), else None."""
+    return store_users.session_user(db, token_hash(token))
+
+
+def end_session(db: DB, token: str) -> None:
+    store_users.revoke_session(db, token_hash(token))
+
+
+def issue_api_token(db: DB, user: User, name: str) -> tuple[int, str]:
+    """(token id, token): the token is shown once and never stored."""
+    require(user, *ANY_ROLE)
+    if not name.strip() or len(name) > 100:
+        raise InvalidInput({"name": "expected a name of 1 to 100 characters"})
+    token = secrets.token_urlsafe(32)
+    return store_users.create_api_token(db, user, name.strip(), token_hash(token)), token
+
+
+def api_token_user(db: DB, token: str) -> User | None:
+    return store_users.api_token_user(db, token_hash(token))
+
+
+def revoke_api_token(db: DB, user: User, token_id: int) -> None:
+    """Users revoke their own tokens; admins any token of their organisation."""
+    require(user, *ANY_ROLE)
+    store_users.revoke_api_token(db, user, token_id, any_user=user.role == "admin")
+
+
+# ---- policies and learners ---------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):  # YAML dates: stored as the ISO text a JSON policy uses
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def publish_policy(db: DB, user: User, document: Mapping[str, Any]) -> PolicyVersion:
+    """Validate and store a policy version (`rules.errors.PolicyError` lists every problem).
+
+    Publishing the same content again returns the stored version; the same id and version with
+    other content is a `Conflict`.
+    """
+    require(user, "admin")
+    plain = json.loads(json.dumps(document, default=_plain, ensure_ascii=False))
+    policy = load_policy(plain, source="policy")
+    version, _ = store_policies.publish_policy(
+        db,
+        user,
+        plain,
+        policy_id=policy.id,
+        version=policy.version,
+        digest=policy.digest,
+        purpose=policy.purpose,
+        title=policy.title,
+        effective_from=policy.effective_from,
+        effective_to=policy.effective_to,
+    )
+    return version
+
+
+def list_policies(db: DB, user: User) -> list[PolicyVersion]:
+    require(user, *ANY_ROLE)
+    return store_policies.list_policies(db, user.organisation_id)
+
+
+def get_policy(db: DB, user: User, policy_id: str, version: str) -> PolicyVersion:
+    require(user, *ANY_ROLE)
+    return store_policies.get_policy(db, user.organisation_id, policy_id, version)
+
+
+def erase_learner(db: DB, user: User, learner_key: str) -> Learner:
+    """Erase a learner's identity (name, own id); their cases keep the pseudonymous key."""
+    require(user, "admin")
+    return store_policies.erase_learner(db, user, learner_key)
+
+
+def audit_log(db: DB, user: User, *, limit: int = 100) -> list[AuditEntry]:
+    """The newest entries of the user's organisation's trail (no personal data in them)."""
+    require(user, *ANY_ROLE)
+    return list(store.audit_entries(db, user.organisation_id, newest_first=True, limit=limit))
+
+
+def find_user(db: DB, email: str) -> User:
+    """The user with this e-mail address, for the command line (which acts for the operator)."""
+    found = store_users.login_record(db, email)
+    if found is None:
+        raise NotFound("no user with this e-mail address")
+    return found[0]

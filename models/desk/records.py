@@ -1,0 +1,308 @@
+"""The desk's domain records (frozen) and the marshmallow schemas that read and write them.
+
+Records are what the store returns and the desk passes around; they hold no personal data except
+`Learner` (the one place a learner's name and own id live) and staff e-mail addresses in `User`.
+Input schemas validate at the boundary (`unknown=RAISE`, strict numbers, closed vocabularies);
+the schemas that dump records for the JSON API are in `models.desk.record_schemas`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from models.errors import InvalidInput
+from rules.schema import IsoDate, Strict, StrictInteger
+from rules.vocabulary import LISBON_OUTCOMES, PURPOSES
+
+ROLES = ("admin", "officer", "viewer")
+CASE_STATUSES = (
+    "open",
+    "evaluated",
+    "waiting_for_applicant",
+    "awaiting_confirmation",
+    "decided",
+    "reopened",
+    "appealed",
+)
+ACTIONS = ("accept", "override", "request_evidence", "confirm")
+DECISION_KINDS = ("initial", "correction", "appeal", "reopening")
+EXCEPTION_TYPES = (
+    "substitute",
+    "waive_condition",
+    "accept_with_condition",
+    "partial",
+    "alternative",
+    "refuse",
+)
+LEVELS = LISBON_OUTCOMES
+MAX_JUSTIFICATION = 10_000
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: int
+    slug: str
+    name: str
+    four_eyes: bool
+
+
+@dataclass(frozen=True)
+class User:
+    """A member of staff; the organisation is the tenant of every call they make."""
+
+    id: int
+    organisation_id: int
+    email: str
+    display_name: str
+    role: str
+    active: bool
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """One published, immutable policy version; `document` is the JSON as written."""
+
+    id: int
+    organisation_id: int
+    policy_id: str
+    version: str
+    digest: str
+    purpose: str
+    title: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    published_at: str
+    published_by: int
+    document: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Learner:
+    key: str  # pseudonymous (HMAC of the learner's own id): what every other table holds
+    organisation_id: int
+    display_name: str | None  # personal data; None once erased
+    external_id: str | None  # personal data; None once erased
+    created_at: str
+    erased_at: str | None
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    organisation_id: int
+    learner_key: str
+    purpose: str
+    policy_id: str
+    policy_version: str
+    application_date: dt.date
+    received_on: dt.date
+    complete_on: dt.date | None
+    created_by: int
+    created_at: str
+    status: str  # the latest case event
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    case_id: int
+    digest: str  # sha256 of the canonical JSON of `credentials`
+    added_by: int
+    added_at: str
+    credentials: Mapping[str, Any] = field(repr=False)  # engine.service.wallet_to_plain
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    id: int
+    case_id: int
+    status: str
+    note: str
+    actor_id: int
+    at: str
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    id: int
+    case_id: int
+    snapshot_id: int
+    fingerprint: str
+    policy_digest: str
+    engine: Mapping[str, Any]
+    as_of: dt.date
+    created_by: int
+    created_at: str
+    result: Mapping[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One append-only decision entry; a confirmation is its own entry pointing at the decision."""
+
+    id: int
+    case_id: int
+    organisation_id: int
+    action: str
+    kind: str
+    outcomes: Mapping[str, str]  # rule or target id → Lisbon level decided
+    exception_type: str | None
+    justification: str
+    officer_id: int
+    decided_at: str
+    policy_id: str
+    policy_version: str
+    evaluation_id: int | None
+    fingerprint: str | None
+    previous_decision_id: int | None
+    idempotency_key: str | None
+    requires_confirmation: bool
+    confirmed_by: int | None = None  # read from the confirming entry, never stored here
+    confirmed_at: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: str
+    organisation_id: int | None  # None: instance-wide (e.g. a login failure for no known user)
+    actor_id: int | None
+    event: str
+    subject: str
+    details: Mapping[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A case in the queue with its decision clock (calendar months from the complete file)."""
+
+    case: Case
+    clock_from: dt.date
+    days_elapsed: int
+    due_on: dt.date
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything the case page shows; the learner's name only if not erased."""
+
+    case: Case
+    learner: Learner
+    snapshots: tuple[Snapshot, ...]
+    events: tuple[CaseEvent, ...]
+    evaluations: tuple[Evaluation, ...]
+    decisions: tuple[Decision, ...]
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    """A decided case evaluated again under its stored policy version and snapshot."""
+
+    case_id: int
+    evaluation_id: int
+    decision_id: int | None
+    stored_fingerprint: str
+    replayed_fingerprint: str
+    outcomes_match: bool
+    differences: tuple[str, ...]
+
+    @property
+    def fingerprint_matches(self) -> bool:
+        return self.stored_fingerprint == self.replayed_fingerprint
+
+    @property
+    def matches(self) -> bool:
+        return self.fingerprint_matches and self.outcomes_match
+
+
+# ---- input schemas: the boundary of the desk -----------------------------------------------
+
+
+def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
+    return validate.OneOf(choices, error="expected one of {choices}; got {input!r}")
+
+
+class DecisionInputSchema(Strict):
+    action = fields.String(required=True, validate=_one_of(ACTIONS[:3]))
+    outcomes = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=200)),
+        values=fields.String(validate=_one_of(LEVELS)),
+        load_default=dict,
+    )
+    exception_type = fields.String(
+        load_default=None, allow_none=True, validate=_one_of(EXCEPTION_TYPES)
+    )
+    justification = fields.String(load_default="", validate=validate.Length(max=MAX_JUSTIFICATION))
+    idempotency_key = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=200)
+    )
+
+
+class CaseInputSchema(Strict):
+    # the native wallet document; models.credentials.intake checks it
+    wallet = fields.Dict(required=True)
+    purpose = fields.String(required=True, validate=_one_of(PURPOSES))
+    application_date = IsoDate(required=True)
+    received_on = IsoDate(required=True)
+    complete_on = IsoDate(load_default=None, allow_none=True)
+    policy_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    policy_version = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=80)
+    )
+
+
+class UserInputSchema(Strict):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=_one_of(ROLES))
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=12, max=1024, error="expected {min} to {max} characters"),
+    )
+
+
+class ConfirmInputSchema(Strict):
+    decision_id = StrictInteger(required=True)
+    idempotency_key = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=200)
+    )
+
+
+def load_input(
+    schema: Schema, data: Any, error: type[InvalidInput] = InvalidInput
+) -> dict[str, Any]:
+    """Validate `data`; on failure raise `error` with one message per field path."""
+    if not isinstance(data, Mapping):
+        raise error({"_schema": f"expected an object; got {type(data).__name__}"})
+    try:
+        return schema.load(dict(data))
+    except ValidationError as exc:
+        raise error(flatten(exc.messages)) from None
+
+
+def flatten(messages: Any, path: str = "") -> dict[str, str]:
+    """marshmallow's nested messages → {"outcomes.x.value": "message"} (first message per path)."""
+    if isinstance(messages, Mapping):
+        out: dict[str, str] = {}
+        for key, value in messages.items():
+            sub = path if key == "_schema" and path else f"{path}.{key}" if path else str(key)
+            out.update(flatten(value, sub))
+        return out
+    if isinstance(messages, list) and messages:
+        if all(isinstance(m, str) for m in messages):
+            return {path or "_schema": str(messages[0])}
+        out = {}
+        for m in messages:
+            out.update(flatten(m, path))
+        return out
+    return {path or "_schema": str(messages)}

@@ -1,0 +1,104 @@
+"""The demo: two organisations, staff in every role, the demo policies and a queue of cases.
+
+Mälarvik University (admissions and recognition office; four-eyes on, so it has two officers)
+publishes the university and ENIC-style recognition policies; Nordlys Energi (an employer)
+publishes the upskilling tracks. Cases are opened for the demo learners of `fixtures/demo.yaml`;
+their names go to the learners table only. Nothing is printed: the caller prints the returned
+credentials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET
+from models.desk import admin as desk_admin
+from models.desk import cases as desk
+from models.errors import Conflict, NotFound
+from models.store import database as store
+from models.store.database import DB
+from rules.document import parse_document
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+ORGANISATIONS = (
+    ("malarvik", "Mälarvik University, Admissions and Recognition (demo)", True),
+    ("nordlys", "Nordlys Energi AB, People & Learning (demo)", False),
+)
+STAFF = (  # organisation, e-mail local part, name, role
+    ("malarvik", "admin", "Maja Admin", "admin"),
+    ("malarvik", "officer", "Olle Officer", "officer"),
+    ("malarvik", "officer2", "Oona Second-Officer", "officer"),
+    ("malarvik", "viewer", "Vera Viewer", "viewer"),
+    ("nordlys", "admin", "Nils Admin", "admin"),
+    ("nordlys", "officer", "Nora Officer", "officer"),
+    ("nordlys", "viewer", "Viggo Viewer", "viewer"),
+)
+POLICY_OWNER = {
+    "university-admissions.yaml": "malarvik",
+    "enic-recognition.yaml": "malarvik",
+    "employer-upskilling.yaml": "nordlys",
+}
+
+
+def seed_demo(
+    db: DB,
+    *,
+    fixtures: Path = FIXTURES,
+    hasher: PasswordHasher = desk_admin.PASSWORDS,
+    learner_key_secret: bytes = DEVELOPMENT_LEARNER_KEY_SECRET,
+) -> list[dict[str, str]]:
+    """Create the demo; returns [{organisation, email, role, password}] for the caller to print.
+
+    Raises `Conflict` if the demo organisations exist already.
+    """
+    for slug, _, _ in ORGANISATIONS:
+        try:
+            store.find_organisation(db, slug)
+        except NotFound:
+            continue
+        raise Conflict(f"the demo is seeded already (organisation {slug!r} exists)")
+    for slug, name, four_eyes in ORGANISATIONS:
+        store.create_organisation(db, slug, name, four_eyes=four_eyes)
+    credentials, users = [], {}
+    for slug, local, name, role in STAFF:
+        password = secrets.token_urlsafe(12)
+        email = f"{local}@{slug}.example"
+        data = {"email": email, "display_name": name, "role": role, "password": password}
+        users[slug, local] = desk_admin.create_user(
+            db, None, data, organisation=slug, hasher=hasher
+        )
+        credentials.append(
+            {"organisation": slug, "email": email, "role": role, "password": password}
+        )
+    published = {}
+    for path in sorted((fixtures / "policies").glob("*.yaml")):
+        slug = POLICY_OWNER.get(path.name, "malarvik")
+        document = parse_document(path.read_bytes(), path.name)
+        published[path.name] = slug, desk_admin.publish_policy(db, users[slug, "admin"], document)
+    manifest = parse_document((fixtures / "demo.yaml").read_bytes(), "demo.yaml")
+    for entry in manifest["demos"]:
+        slug, policy = published[Path(entry["policy"]).name]
+        for learner in entry["learners"]:
+            wallet = json.loads((fixtures / learner).read_text(encoding="utf-8"))
+            data = _case(wallet, policy, entry["as_of"])
+            desk.open_case(db, users[slug, "officer"], data, learner_key_secret=learner_key_secret)
+    return credentials
+
+
+def _case(wallet: dict, policy: Any, as_of: dt.date) -> dict[str, Any]:
+    return {
+        "wallet": wallet,
+        "purpose": policy.purpose,
+        "application_date": as_of,
+        "received_on": as_of,
+        "complete_on": as_of,
+        "policy_id": policy.policy_id,
+        "policy_version": policy.version,
+    }

@@ -1,0 +1,194 @@
+"""API routes: who am I, stateless evaluation, policies (publish = a new immutable version), the
+audit trail. Thin: each route loads its input, calls one desk function and dumps the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import url_for
+
+from models.credentials.intake import wallet_from_document
+from models.desk import admin as desk_admin
+from models.desk import reads as desk_read
+from models.desk.cases import ANY_ROLE, require, validated_policy
+from models.desk.record_schemas import AuditEntrySchema, PolicyVersionSchema
+from models.desk.records import load_input
+from models.errors import IntakeError, InvalidInput, NotFound
+from models.store import database as store
+from rules.errors import PolicyError, Problem
+from rules.loader import load_policy
+from rules.policy import Policy
+from rules.schema import PolicySchema
+from views.api.schemas import (
+    AuditQuerySchema,
+    ChainReportSchema,
+    EvaluateRequestSchema,
+    EvaluationResultSchema,
+    MeSchema,
+    PolicyDocumentVersionSchema,
+)
+from views.api.support import ApiDoc, acting_user, json_body, query, reply
+from views.api.support import route as api_route
+from views.context import get_db, get_evaluator, learner_key_secret
+
+ME = MeSchema()
+POLICY_LIST = PolicyVersionSchema(many=True)
+POLICY = PolicyDocumentVersionSchema()
+CHAIN = ChainReportSchema()
+AUDIT = AuditEntrySchema(many=True)
+READ = (401, 404)
+
+
+@api_route(
+    "/me", "GET", ApiDoc("The user the token belongs to", "account", "any role", response=ME)
+)
+def me() -> Any:
+    user = acting_user()
+    organisation = store.get_organisation(get_db(), user.organisation_id)
+    return reply(ME, {"user": user, "organisation": organisation})
+
+
+# ---- stateless evaluation ---------------------------------------------------------------------
+
+
+@api_route(
+    "/evaluate",
+    "POST",
+    ApiDoc(
+        "Evaluate a wallet against a policy; nothing is stored",
+        "evaluation",
+        "any role",
+        body=EvaluateRequestSchema,
+        response=EvaluationResultSchema(),
+        errors=(400, 401, 404, 413, 415, 422, 503),
+    ),
+)
+def evaluate() -> Any:
+    """The policy is a published version of your organisation (`policy`: {id, version}) or a
+    policy document given inline (`policy_document`); `as_of` defaults to today (UTC)."""
+    user = acting_user()
+    require(user, *ANY_ROLE)
+    values = load_input(EvaluateRequestSchema(), json_body())
+    if values.get("policy") is not None:
+        ref = values["policy"]
+        policy = validated_policy(desk_admin.get_policy(get_db(), user, ref["id"], ref["version"]))
+    else:
+        policy = _inline_policy(values["policy_document"])
+    try:
+        wallet = wallet_from_document(values["wallet"], learner_key_secret(), "wallet")
+    except IntakeError as exc:
+        fields = {f"wallet.{p.path}".rstrip("."): p.message for p in exc.problems}
+        raise InvalidInput(fields) from None
+    as_of = values["as_of"] or dt.datetime.now(dt.UTC).date()
+    return reply(None, get_evaluator().evaluate(policy, wallet, as_of))
+
+
+def _inline_policy(document: dict[str, Any]) -> Policy:
+    try:
+        return load_policy(document, source="policy_document")
+    except PolicyError as exc:
+        problems = [
+            Problem(f"policy_document.{p.path}".rstrip("."), p.message, p.suggestion)
+            for p in exc.problems
+        ]
+        raise PolicyError(problems, "policy_document") from None
+
+
+# ---- policies ---------------------------------------------------------------------------------
+
+
+@api_route(
+    "/policies",
+    "GET",
+    ApiDoc("Every published policy version", "policies", "any role", response=POLICY_LIST),
+)
+def list_policies() -> Any:
+    return reply(POLICY_LIST, desk_admin.list_policies(get_db(), acting_user()))
+
+
+@api_route(
+    "/policies/<policy_id>",
+    "GET",
+    ApiDoc("The versions of one policy", "policies", "any role", response=POLICY_LIST, errors=READ),
+)
+def list_policy_versions(policy_id: str) -> Any:
+    found = [
+        p for p in desk_admin.list_policies(get_db(), acting_user()) if p.policy_id == policy_id
+    ]
+    if not found:
+        raise NotFound(f"no policy {policy_id}")
+    return reply(POLICY_LIST, found)
+
+
+@api_route(
+    "/policies/<policy_id>/versions/<version>",
+    "GET",
+    ApiDoc("One policy version with its document", "policies", "any role", response=POLICY,
+           errors=READ),
+)  # fmt: skip
+def get_policy_version(policy_id: str, version: str) -> Any:
+    return reply(POLICY, desk_admin.get_policy(get_db(), acting_user(), policy_id, version))
+
+
+@api_route(
+    "/policies",
+    "POST",
+    ApiDoc(
+        "Publish a policy version (201; 200 if this exact content is published already)",
+        "policies",
+        "admin",
+        body=PolicySchema,
+        response=POLICY,
+        status=201,
+        errors=(400, 401, 403, 409, 413, 415, 422),
+    ),
+)
+def publish_policy() -> Any:
+    """Versions are immutable: the same id and version with other content is a 409 conflict;
+    there is no update or delete."""
+    db, user = get_db(), acting_user()
+    document = json_body()
+    before = _published(db, user, document)
+    version = desk_admin.publish_policy(db, user, document)
+    status = 200 if before is not None and before.digest == version.digest else 201
+    location = url_for(".get_policy_version", policy_id=version.policy_id, version=version.version)
+    return reply(POLICY, version, status, location)
+
+
+def _published(db: Any, user: Any, document: Any) -> Any:
+    """The stored version with the id and version the document names, if any."""
+    if not isinstance(document, dict):
+        return None
+    pid, version = document.get("id"), document.get("version")
+    if not (isinstance(pid, str) and isinstance(version, str)):
+        return None
+    try:
+        return desk_admin.get_policy(db, user, pid, version)
+    except NotFound:
+        return None
+
+
+# ---- audit ------------------------------------------------------------------------------------
+
+
+@api_route(
+    "/audit/verify",
+    "GET",
+    ApiDoc("Verify your organisation's hash-chained audit trail", "audit", "any role",
+           response=CHAIN),
+)  # fmt: skip
+def verify_audit() -> Any:
+    return reply(CHAIN, desk_read.verify_audit(get_db(), acting_user()))
+
+
+@api_route(
+    "/audit",
+    "GET",
+    ApiDoc("The newest audit entries (no personal data)", "audit", "any role",
+           query=AuditQuerySchema, response=AUDIT, errors=(401, 422)),
+)  # fmt: skip
+def audit_entries() -> Any:
+    limit = query(AuditQuerySchema())["limit"]
+    return reply(AUDIT, desk_admin.audit_log(get_db(), acting_user(), limit=limit))

@@ -1,0 +1,176 @@
+"""Command-line commands of the decision desk: database set-up, staff, audit check and replay.
+
+Wire them into the `credstack` group with `for c in desk_commands: cli.add_command(c)`. The
+database is the `--db` option, else `$CREDSTACK_DB`, else `instance/credstack.sqlite`. Every
+expected failure prints one message and exits non-zero: 1 a check failed (broken audit chain,
+replay mismatch), 2 the request was refused (bad input, unknown id, conflict, not allowed),
+3 the engine failed, 4 the database could not be used.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.errors import EngineError
+from engine.service import ContainedEvaluator
+from models.desk import admin as desk_admin
+from models.desk import reads as desk_read
+from models.desk.records import ROLES
+from models.desk.seed import seed_demo
+from models.errors import InvalidInput, ModelError
+from models.store import database as store
+from rules.errors import PolicyError
+
+DEFAULT_DB = "instance/credstack.sqlite"
+EXIT_FAILED, EXIT_REFUSED, EXIT_ENGINE, EXIT_DATABASE = 1, 2, 3, 4
+
+
+def _refused(exc: ModelError) -> str:
+    if isinstance(exc, InvalidInput):
+        return "\n".join(f"{field}: {message}" for field, message in exc.fields.items())
+    return str(exc)
+
+
+def handled(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The desk's errors → a message on stderr and an exit status, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ModelError as exc:
+            click.echo(f"refused ({type(exc).__name__}): {_refused(exc)}", err=True)
+            sys.exit(EXIT_REFUSED)
+        except PolicyError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_REFUSED)
+        except EngineError as exc:
+            click.echo(f"engine error: {exc}", err=True)
+            sys.exit(EXIT_ENGINE)
+        except (sqlite3.Error, OSError) as exc:
+            click.echo(f"database error: {exc}", err=True)
+            sys.exit(EXIT_DATABASE)
+
+    return wrapper
+
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    envvar="CREDSTACK_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite database file (or set CREDSTACK_DB).",
+)
+
+
+class MissingDatabase(OSError):
+    """Only `init-db` creates a database: a mistyped path must not verify an empty new one."""
+
+
+@contextmanager
+def opened(path: str, *, create: bool = False) -> Iterator[store.DB]:
+    if not create and not Path(path).is_file():
+        raise MissingDatabase(f"no database at {path}; create it with `credstack init-db`")
+    db = store.open_db(path)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@click.command("init-db", help="Create or upgrade the database; --demo also seeds the demo.")
+@db_option
+@click.option("--demo", is_flag=True, help="Add the demo organisations, staff, policies, cases.")
+@handled
+def init_db(db_path: str, demo: bool) -> None:
+    with opened(db_path, create=True) as db:
+        click.echo(f"database ready: {db_path}")
+        if not demo:
+            return
+        credentials = seed_demo(db)
+    click.echo("demo staff (passwords are shown once):")
+    for c in credentials:
+        click.echo(f"  {c['organisation']:<9} {c['role']:<8} {c['email']:<28} {c['password']}")
+
+
+@click.group("users", help="Manage staff accounts.")
+def users() -> None:
+    pass
+
+
+@users.command("create", help="Create a staff account in an organisation (by its short name).")
+@db_option
+@click.option("--org", "organisation", required=True, help="The organisation's short name.")
+@click.option("--email", required=True, help="The user's e-mail address (their login).")
+@click.option("--role", required=True, type=click.Choice(ROLES), help="admin, officer or viewer.")
+@click.option("--name", "display_name", help="Display name (default: the e-mail address).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+@handled
+def users_create(
+    db_path: str,
+    organisation: str,
+    email: str,
+    role: str,
+    display_name: str | None,
+    password_stdin: bool,
+) -> None:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    data = {"email": email, "display_name": display_name or email, "role": role,
+            "password": password}  # fmt: skip
+    with opened(db_path) as db:
+        user = desk_admin.create_user(db, None, data, organisation=organisation)
+    click.echo(f"created {user.role} {user.email} (user {user.id}) in {organisation}")
+
+
+@click.group("audit", help="Check the tamper-evident audit trail.")
+def audit() -> None:
+    pass
+
+
+@audit.command("verify", help="Verify every organisation's hash chain; report the first break.")
+@db_option
+@handled
+def audit_verify(db_path: str) -> None:
+    with opened(db_path) as db:
+        report = store.verify_audit(db)
+    click.echo(str(report), err=not report.ok)
+    if not report.ok:
+        sys.exit(EXIT_FAILED)
+
+
+@click.command("replay", help="Evaluate a decided case again under its exact policy version.")
+@db_option
+@click.argument("case_id", type=int)
+@click.option("--as", "email", required=True, help="E-mail address of the user replaying.")
+@handled
+def replay(db_path: str, case_id: int, email: str) -> None:
+    with opened(db_path) as db, ContainedEvaluator() as evaluator:
+        user = desk_admin.find_user(db, email)
+        report = desk_read.replay(db, user, case_id, evaluator)
+    click.echo(f"case {report.case_id}, evaluation {report.evaluation_id}")
+    click.echo(f"  stored fingerprint:   {report.stored_fingerprint}")
+    click.echo(f"  replayed fingerprint: {report.replayed_fingerprint}")
+    click.echo(f"  fingerprint {'matches' if report.fingerprint_matches else 'DIFFERS'}; "
+               f"outcomes {'match' if report.outcomes_match else 'DIFFER'}")  # fmt: skip
+    for line in report.differences:
+        click.echo(f"    {line}")
+    if not report.matches:
+        sys.exit(EXIT_FAILED)
+
+
+desk_commands: list[click.Command] = [init_db, users, audit, replay]

@@ -1,0 +1,242 @@
+"""The `credstack` command line: thin calls into rules, models and engine.
+
+Every expected failure (a bad policy, a bad wallet, an engine fault) is printed as a message with
+its path and ends with a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine.errors import EngineError
+from engine.examples import compare
+from engine.inputs import Wallet
+from engine.service import ContainedEvaluator
+from models.credentials.formats import import_document
+from models.credentials.intake import load_wallet_file, wallet_from_document
+from models.errors import IntakeError
+from rules.errors import PolicyError
+from rules.loader import load_policy, parse_document
+from rules.policy import Policy
+from views.cli.desk import desk_commands
+from views.cli.imports import import_command
+from views.cli.serve import serve_command
+from views.cli.text_report import render
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+EXIT_INVALID, EXIT_ENGINE, EXIT_FAILED = 2, 3, 1
+
+
+def handled(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the project's error trees into a message and an exit status."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (PolicyError, IntakeError) as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(EXIT_INVALID)
+        except EngineError as exc:
+            click.echo(f"engine error: {exc}", err=True)
+            sys.exit(EXIT_ENGINE)
+
+    return wrapper
+
+
+def read_policy(path: str | Path) -> tuple[dict[str, Any], Policy]:
+    """The document as written (what the worker receives) and its validated form."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot read: {exc.strerror}") from None
+    document = parse_document(raw, path.name)
+    return document, load_policy(document, source=str(path))
+
+
+def imported_wallet(paths: tuple[str, ...]) -> Wallet:
+    """The credentials of several imported documents as one wallet (ids made unique)."""
+    credentials = []
+    key = ""
+    for n, name in enumerate(paths):
+        try:
+            raw = Path(name).read_bytes()
+        except OSError as exc:
+            raise click.ClickException(f"{name}: cannot read: {exc.strerror}") from None
+        result = import_document(raw, Path(name).name)
+        key = key or result.learner_key
+        prefix = f"d{n + 1}." if len(paths) > 1 else ""
+        credentials += [replace(c, id=prefix + c.id) for c in result.credentials]
+    return Wallet(key, tuple(credentials))
+
+
+def parse_date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO date (YYYY-MM-DD); got {value!r}") from None
+
+
+@click.group(help="credstack: recognition and stacking decisions on micro-credentials.")
+def cli() -> None:
+    pass
+
+
+@cli.group(help="Validate and test policy files.")
+def policy() -> None:
+    pass
+
+
+@policy.command("check", help="Validate policy files; list every problem with its path.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def policy_check(files: tuple[str, ...]) -> None:
+    failed = False
+    for name in files:
+        try:
+            _, p = read_policy(name)
+        except PolicyError as exc:
+            click.echo(str(exc), err=True)
+            failed = True
+            continue
+        n = len(p.recognition) + len(p.targets)
+        click.echo(f"{name}: ok — {p.id} v{p.version}, {n} rules/targets, digest {p.digest[:12]}")
+    if failed:
+        sys.exit(EXIT_INVALID)
+
+
+@policy.command("test", help="Run the examples attached to policy files against the engine.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@handled
+def policy_test(files: tuple[str, ...]) -> None:
+    failures = 0
+    with ContainedEvaluator() as evaluator:
+        for name in files:
+            _, p = read_policy(name)
+            if not p.examples:
+                click.echo(f"{name}: no examples")
+            for example in p.examples:
+                wallet = wallet_from_document(example.wallet)
+                result = evaluator.evaluate(p, wallet, example.as_of)
+                problems = compare(example.expect, result)
+                failures += bool(problems)
+                click.echo(f"{'FAIL' if problems else 'pass'}  {p.id}: {example.name}")
+                for line in problems:
+                    click.echo(f"      {line}")
+    if failures:
+        click.echo(f"{failures} example(s) failed", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+@cli.command(help="Evaluate a learner's wallet (JSON or CSV) against a policy.")
+@click.option("--policy", "policy_file", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--wallet", "wallet_file", type=click.Path(dir_okay=False), help="A native wallet: JSON or CSV."
+)
+@click.option(
+    "--document",
+    "document_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Instead of --wallet: Europass EDC, Open Badges or CLR documents (repeat for "
+    "several; their credentials form one wallet), imported and verified offline.",
+)
+@click.option("--as-of", callback=parse_date, help="Application date (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@click.option(
+    "--matcher",
+    type=click.Choice(["durable", "reference"]),
+    default="durable",
+    help="durable-rules (default) or the plain-Python reference evaluation.",
+)
+@handled
+def evaluate(
+    policy_file: str,
+    wallet_file: str | None,
+    document_files: tuple[str, ...],
+    as_of: dt.date | None,
+    as_json: bool,
+    matcher: str,
+) -> None:
+    _, p = read_policy(policy_file)
+    if bool(wallet_file) == bool(document_files):
+        raise click.UsageError("give either --wallet or --document")
+    wallets = load_wallet_file(wallet_file) if wallet_file else [imported_wallet(document_files)]
+    day = as_of or dt.date.today()
+    with ContainedEvaluator() as evaluator:
+        results = [evaluator.evaluate(p, w, day, matcher) for w in wallets]
+    if as_json:
+        payload: Any = results[0] if len(results) == 1 else results
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True))
+        return
+    for wallet, result in zip(wallets, results, strict=True):
+        click.echo(render(result, wallet.learner_key[:12]))
+
+
+@cli.command(help="Evaluate the demo learners against the demo policies and explain.")
+@click.option(
+    "--fixtures",
+    type=click.Path(file_okay=False),
+    default=str(FIXTURES),
+    help="Folder holding demo.yaml.",
+)
+@handled
+def demo(fixtures: str) -> None:
+    root = Path(fixtures)
+    manifest = parse_document((root / "demo.yaml").read_bytes(), "demo.yaml")
+    with ContainedEvaluator() as evaluator:
+        for entry in manifest["demos"]:
+            _, p = read_policy(root / entry["policy"])
+            click.echo("=" * 78)
+            click.echo(f"{p.title}  [{p.purpose}]")
+            for learner in entry["learners"]:
+                wallet = load_wallet_file(root / learner)[0]
+                as_of = dt.date.fromisoformat(str(entry["as_of"]))
+                result = evaluator.evaluate(p, wallet, as_of)
+                click.echo("-" * 78)
+                click.echo(f"{learner}")
+                click.echo(render(result))
+
+
+@cli.command(help="List the credential elements and operators a policy may use.")
+@click.option("--markdown", is_flag=True, help="As Markdown tables (as in the README).")
+def vocabulary(markdown: bool) -> None:
+    from views.cli.vocabulary_doc import vocabulary_text
+
+    click.echo(vocabulary_text(markdown))
+
+
+@cli.command(help="Benchmark the engine against a hand-written loop and zen-engine, same run.")
+@click.option("--quick", is_flag=True, help="A subset of the cells; under a minute.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--profile", "with_profile", is_flag=True, help="Also profile 200 rules × 50.")
+def bench(quick: bool, as_json: bool, with_profile: bool) -> None:
+    from bench.costs import profile
+    from bench.report import format_profile, format_report
+    from bench.run import run
+
+    progress = None if as_json else (lambda line: click.echo(line, err=True))
+    result = run(quick=quick, progress=progress)
+    if with_profile:
+        result["profile"] = profile()
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(format_report(result))
+    if with_profile:
+        click.echo(format_profile(result["profile"]))
+
+
+for _command in [*desk_commands, import_command, serve_command]:
+    cli.add_command(_command)

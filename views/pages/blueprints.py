@@ -1,0 +1,22 @@
+"""Server-rendered pages (login, case queue, case page, decisions, policies, audit).
+
+Each area is a blueprint in its own module; `views.pages.web` holds what they share (the logged-in
+user, CSRF, cookies) and `views.pages.present` the words the templates use.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from views.pages import audit as audit_pages
+from views.pages import auth, cases, decisions, health, policies, present, web
+
+BLUEPRINTS = (auth.bp, cases.bp, decisions.bp, policies.bp, audit_pages.bp, health.bp)
+
+
+def register(app: Flask) -> None:
+    """Add the page blueprints to the app."""
+    web.init_app(app)
+    present.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)

@@ -1,0 +1,149 @@
+"""What an officer does on a case: evaluate, decide, confirm (four-eyes), reopen or record an
+appeal, add evidence; and what anyone may read: the replay check and the decision letter.
+
+Each POST parses its form, calls one desk function and redirects to the case page; a rejected
+form renders the case page again with the errors beside the fields and nothing stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, render_template
+
+from models.desk import admin as desk_admin
+from models.desk import cases as desk
+from models.desk import reads as desk_read
+from models.desk.decision_rules import proposal_of
+from models.errors import Conflict, InvalidInput
+from views.context import get_db, get_evaluator, learner_key_secret
+from views.pages.cases import render_case
+from views.pages.forms import EvidenceForm, KeyForm, ReopenForm, decision_input, load_form
+from views.pages.forms import wallet_document as read_wallet
+from views.pages.web import current_user, form_fields, login_required, see_other
+from views.pages.web import uploaded as uploaded_file
+
+bp = Blueprint("decisions", __name__)
+
+
+def _rejected(case_id: int, name: str, exc: Exception, form: dict[str, Any]) -> Any:
+    fields = exc.fields if isinstance(exc, InvalidInput) else {"_schema": str(exc)}
+    status = 409 if isinstance(exc, Conflict) else 422
+    return render_case(case_id, errors={name: fields}, forms={name: form}, status=status)
+
+
+@bp.post("/cases/<int:case_id>/evaluate")
+@login_required
+def evaluate(case_id: int) -> Any:
+    try:
+        evaluation = desk.evaluate_case(get_db(), current_user(), case_id, get_evaluator())
+    except Conflict as exc:
+        return _rejected(case_id, "evaluate", exc, {})
+    flash(f"Evaluated under the case's policy version (evaluation {evaluation.id}).")
+    return see_other("cases.case_page", case_id=case_id, _anchor="proposal")
+
+
+@bp.post("/cases/<int:case_id>/decisions")
+@login_required
+def decide(case_id: int) -> Any:
+    form = form_fields()
+    try:
+        decision = desk.decide(get_db(), current_user(), case_id, decision_input(form))
+    except (InvalidInput, Conflict) as exc:
+        return _rejected(case_id, "decide", exc, form)
+    note = (
+        " It now awaits a second officer's confirmation." if decision.requires_confirmation else ""
+    )
+    flash(f"Decision {decision.id} recorded.{note}")
+    return see_other("cases.case_page", case_id=case_id, _anchor="history")
+
+
+@bp.post("/decisions/<int:decision_id>/confirm")
+@login_required
+def confirm(decision_id: int) -> Any:
+    values = load_form(KeyForm(), form_fields())
+    decision = desk.confirm(
+        get_db(), current_user(), decision_id, idempotency_key=values["idempotency_key"]
+    )
+    flash(f"Decision {decision_id} confirmed; the case is decided.")
+    return see_other("cases.case_page", case_id=decision.case_id, _anchor="history")
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@login_required
+def reopen(case_id: int) -> Any:
+    form = form_fields()
+    try:
+        values = load_form(ReopenForm(), form)
+        desk.reopen_case(
+            get_db(), current_user(), case_id, values["reason"], appeal=values["appeal"]
+        )
+    except (InvalidInput, Conflict) as exc:
+        return _rejected(case_id, "reopen", exc, form)
+    flash("Appeal recorded." if values["appeal"] else "Case reopened.")
+    return see_other("cases.case_page", case_id=case_id, _anchor="history")
+
+
+@bp.post("/cases/<int:case_id>/evidence")
+@login_required
+def add_evidence(case_id: int) -> Any:
+    form = form_fields()
+    secret = learner_key_secret()
+    try:
+        values = load_form(EvidenceForm(), form)
+        document = read_wallet(values["wallet_text"], uploaded_file("wallet_file"), secret)
+        desk.add_evidence(
+            get_db(),
+            current_user(),
+            case_id,
+            document,
+            complete_on=values["complete_on"],
+            learner_key_secret=secret,
+        )
+    except (InvalidInput, Conflict) as exc:
+        return _rejected(case_id, "evidence", exc, form)
+    flash("Evidence added as a new snapshot of the credentials; evaluate the case again.")
+    return see_other("cases.case_page", case_id=case_id)
+
+
+@bp.get("/cases/<int:case_id>/replay")
+@login_required
+def replay(case_id: int) -> Any:
+    report = desk_read.replay(get_db(), current_user(), case_id, get_evaluator())
+    return render_template("replay.html", report=report)
+
+
+@bp.get("/cases/<int:case_id>/letter")
+@login_required
+def letter(case_id: int) -> Any:
+    """The printable decision letter; producing it is recorded in the trail as an export."""
+    user = current_user()
+    found = desk_read.export_case(get_db(), user, case_id)
+    decided = [d for d in found.decisions if d.action in desk.DECIDING]
+    if not decided:
+        abort(404, description="No decision has been made on this case yet.")
+    decision = decided[-1]
+    evaluation = next((e for e in found.evaluations if e.id == decision.evaluation_id), None)
+    outcomes = {o["rule"]: o for o in (evaluation.result["outcomes"] if evaluation else [])}
+    proposal = proposal_of(evaluation.result) if evaluation else {}
+    elements = [
+        {
+            "rule": rule,
+            "level": level,
+            "proposed": proposal.get(rule),
+            "outcome": outcomes.get(rule, {"title": rule, "kind": "recognition"}),
+        }
+        for rule, level in sorted(decision.outcomes.items())
+    ]
+    case = found.case
+    start = case.complete_on or case.received_on
+    return render_template(
+        "letter.html",
+        file=found,
+        decision=decision,
+        evaluation=evaluation,
+        elements=elements,
+        policy=desk_admin.get_policy(get_db(), user, case.policy_id, case.policy_version),
+        clock={"start": start, "due": desk_read.add_months(start, desk_read.DECISION_MONTHS)},
+        appeal_weeks=current_app.config.get("APPEAL_WEEKS", 3),
+    )
