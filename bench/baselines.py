@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from fractions import Fraction
 from typing import Any
 
 from engine.compile import CompiledPolicy
@@ -41,7 +42,7 @@ def _plain(c: Condition) -> tuple:
     if isinstance(c, Atom):
         value: Any = c.value
         need = 0
-        fold = ELEMENTS[c.element].type == "text_list"
+        fold = ELEMENTS[c.element].type == "text_list" if c.element in ELEMENTS else False
         if c.op in ("in", "not_in"):
             value = frozenset(value)
         elif c.op == "covers":
@@ -155,6 +156,8 @@ def _literal(value: Any) -> str:
         raise TypeError("booleans do not occur in policies")
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, Fraction):
+        return repr(float(value))
     raise TypeError(f"cannot write {value!r} as a zen literal")
 
 
@@ -212,6 +215,8 @@ def _zen_value(value: Any) -> Any:
         return value.toordinal()
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, Fraction):
+        return float(value)  # the synthetic policies' numbers are exact in binary too
     return value
 
 

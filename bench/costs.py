@@ -25,9 +25,9 @@ from bench.timing import (
 from engine import durable_backend
 from engine.compile import compile_policy
 from engine.evaluate import compiled_for, evaluate
-from engine.facts import effective
 from engine.matching import match_durable
 from engine.service import ContainedEvaluator
+from engine.views import plain_views
 from rules.loader import load_policy
 
 
@@ -115,9 +115,7 @@ def _rss(plan: Plan) -> dict[str, Any]:
     rules, n = plan.rss_cell
     policy = load_policy(policy_document(rules, seed=0))
     compiled = compiled_for(policy)
-    wallets = [
-        [effective(c, policy.settings) for c in wallet(n, seed=s).credentials] for s in range(3)
-    ]
+    wallets = [plain_views(policy, list(wallet(n, seed=s).credentials), AS_OF) for s in range(3)]
     process = psutil.Process()
     for k in range(min(1000, plan.rss_evaluations)):
         match_durable(compiled, wallets[k % 3], AS_OF)

@@ -49,10 +49,10 @@ from bench.synthetic import AS_OF, DEFAULT_TARGETS, policy_document, wallet
 from bench.timing import Cell, _machine, _share, _stats, _time_once
 from engine.compile import _atoms
 from engine.evaluate import compiled_for, evaluate
-from engine.facts import effective
 from engine.matching import match_durable, match_reference
 from engine.semantics import Context, evaluate_atom
 from engine.service import ContainedEvaluator
+from engine.views import plain_views
 from rules.loader import load_policy
 
 # --- measuring ---------------------------------------------------------------------------------
@@ -69,7 +69,7 @@ class _Cell:
         self.wallets = [wallet(self.credentials, seed=s) for s in range(plan.wallets)]
         # What the matchers receive, as `evaluate` prepares it: effective values, in id order.
         self.creds = [
-            [effective(c, self.policy.settings) for c in sorted(w.credentials, key=lambda c: c.id)]
+            plain_views(self.policy, sorted(w.credentials, key=lambda c: c.id), AS_OF)
             for w in self.wallets
         ]
         self.loop = LoopMatcher(self.compiled)

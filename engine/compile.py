@@ -6,6 +6,16 @@ durable-rules rules over one credential fact: *strict* ("s": the group holds) an
 the group certainly fails, with every field it tests present). Strict → met; refuted → not met;
 neither → unknown. That is Kleene logic, since an absent field never satisfies a test.
 
+Blocks have a scope: credential blocks are matched against every credential's view, application
+blocks against the application's (facts and choices), outcome blocks (decision-table rows)
+against one view per request item, after the rules have been decided.
+
+Values reach the engine in forms it compares safely: decimals as scaled integers (`rules.numbers.
+encode`; a number known as a range as two fields, its low and high end), dates as day numbers,
+ordered codes as ranks, booleans as 0/1. Tests durable-rules cannot make (text words, list
+membership, reference tables, values compared with other values, classifications) are computed
+by the reference semantics into a 0/1 field before matching, and the engine tests that field.
+
 Only shapes that were tested against durable-rules are emitted: single-fact rules, equality, order
 and existence tests, `$and`/`$or`; never a join, never a regex, never a test on `sid` or `id`.
 """
@@ -17,8 +27,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from engine.emit import Emit
 from engine.errors import EngineCompileError
-from engine.semantics import covers_threshold
 from engine.shapes import (
     FALSE,
     MAX_PATHS,
@@ -28,7 +38,8 @@ from engine.shapes import (
     normal_form,
     paths,
 )
-from rules.policy import Atom, Condition, Group, Policy
+from rules.catalogue import APPLICATION, CREDENTIAL, OUTCOME
+from rules.policy import Atom, Condition, Group, Policy, Ref, TableTest
 
 # Measured limits of durable-rules 2.0.28 (see ARCHITECTURE.md); we stay well inside them.
 MAX_RULES_PER_GROUP = 62  # a fact may match at most 64 rules; +1 sentinel, +1 spare
@@ -37,12 +48,25 @@ MAX_OR_BRANCHES = 100
 MAX_FACT_FIELDS = 200
 MAX_GROUPS = 400  # children of the root `g` test (512 hangs create_ruleset)
 
-DERIVED_OPS = ("within_years", "starts_with", "contains", "not_contains", "covers")
+DERIVED_OPS = (
+    "within_years",
+    "starts_with",
+    "contains",
+    "not_contains",
+    "covers",
+    "has_words",
+    "lacks_words",
+    "matches",
+    "no_match",
+)
+DERIVED_SOURCES = ("classification", "lookup")
+SCOPES = (CREDENTIAL, APPLICATION, OUTCOME)
 
 
 @dataclass(frozen=True)
 class Derived:
-    """A fact field computed in Python before asserting, for tests durable-rules cannot make."""
+    """A fact field computed in Python before asserting, for tests durable-rules cannot make:
+    the reference semantics' verdict, 1 (met), 0 (not met) or absent (unknown)."""
 
     field: str
     atom: Atom
@@ -53,6 +77,7 @@ class Block:
     id: str
     group: Group
     index: int  # position in the sorted block list
+    scope: str = CREDENTIAL
 
 
 @dataclass(frozen=True)
@@ -63,17 +88,19 @@ class CompiledPolicy:
     group_block: dict[int, str]  # id() of each group object of `policy` → block id
     derived: tuple[Derived, ...]
     derived_of: dict[Atom, str]
-    fields: tuple[str, ...]  # plain element fields the facts need
-    groups: int  # number of fact copies per credential
+    fields: tuple[str, ...]  # plain subject fields the facts need
+    groups: int  # number of rule groups (a view gets one fact copy per group of its scope)
     group_fields: tuple[tuple[str, ...], ...]  # the fact fields each rule group tests
-    short: dict[str, str]  # element name → the key it has in a fact
+    short: dict[str, str]  # subject key → the key it has in a fact (its high end: key + "h")
     modes: dict[str, str]  # block id → "o" (may-hold rule) or "r" (certainly-fails rule)
     ruleset: dict[str, Any]  # durable-rules definition
     name: str  # ruleset name: derived from the policy digest
+    group_scope: tuple[str, ...] = ()  # scope of each rule group
+    ranged: frozenset[str] = frozenset()  # decimal subjects: facts carry a low and a high end
 
 
-def policy_groups(policy: Policy) -> list[Group]:
-    """Every condition group the evaluation needs a per-credential status for."""
+def policy_groups(policy: Policy) -> list[tuple[Group, str]]:
+    """Every condition group the evaluation needs a status for, with its scope."""
     groups: list[Group] = [x.when for x in policy.exclusions]
     for rule in policy.recognition:
         if rule.applies_to is not None:
@@ -82,39 +109,67 @@ def policy_groups(policy: Policy) -> list[Group]:
     for target in policy.targets:
         groups.extend(s.when for s in target.slots)
         groups.extend(s.when for s in target.shares)
+        groups.extend(t.where for t in target.totals if t.where is not None)
         if target.all_credentials is not None:
             groups.append(target.all_credentials)
-    return groups
+    out = [(g, CREDENTIAL) for g in groups]
+    for c in policy.criteria:
+        scope = APPLICATION if c.about == "application" else CREDENTIAL
+        out.append((c.when, scope))
+        if c.applies_to is not None:
+            out.append((c.applies_to, CREDENTIAL))
+    for r in policy.requests:
+        out.extend((row.when, OUTCOME) for row in r.rows)
+    return out
+
+
+def is_derived(atom: Atom, policy: Policy) -> bool:
+    if atom.op in DERIVED_OPS or isinstance(atom.value, (Ref, TableTest)) or atom.of:
+        return True
+    subject = policy.catalogue.get(atom.element) if policy.catalogue else None
+    if subject is None:
+        return False
+    if subject.type.endswith("_list") or subject.type in ("credits", "level", "grade"):
+        return atom.op != "known"
+    return subject.source in DERIVED_SOURCES
 
 
 def compile_policy(policy: Policy) -> CompiledPolicy:
-    every = [(canonical(g), g) for g in policy_groups(policy)]
-    unique = dict(every)
-    keys = sorted(unique)
-    blocks = tuple(Block(f"b{i}", unique[k], i) for i, k in enumerate(keys))
+    every = [(f"{scope}|{canonical(g)}", g, scope) for g, scope in policy_groups(policy)]
+    unique = {k: (g, scope) for k, g, scope in every}
+    # Blocks of one scope sit together: a rule group never mixes scopes.
+    keys = sorted(unique, key=lambda k: (SCOPES.index(unique[k][1]), k))
+    blocks = tuple(Block(f"b{i}", unique[k][0], i, unique[k][1]) for i, k in enumerate(keys))
     block_of = {k: f"b{i}" for i, k in enumerate(keys)}
     # Looking a group up by identity, not by re-serialising it, is what makes evaluation cheap.
-    group_block = {id(g): block_of[k] for k, g in every}
+    group_block = {id(g): block_of[k] for k, g, _ in every}
 
     atoms = sorted({a for b in blocks for a in _atoms(b.group)}, key=_atom_key)
-    derived = tuple(
-        Derived(f"_d{i}", a) for i, a in enumerate(x for x in atoms if x.op in DERIVED_OPS)
-    )
+    derived_atoms = [x for x in atoms if is_derived(x, policy)]
+    derived = tuple(Derived(f"_d{i}", a) for i, a in enumerate(derived_atoms))
     derived_of = {d.atom: d.field for d in derived}
-    # Element names become short keys: every match comes back as JSON with its whole fact.
-    short = {name: f"e{i}" for i, name in enumerate(sorted({a.element for a in atoms}))}
-    key_of = {a: derived_of.get(a) or short[a.element] for a in atoms}
-    fields = tuple(sorted({a.element for a in atoms if a.op not in DERIVED_OPS}))
-    if len(fields) + len(derived) + 3 > MAX_FACT_FIELDS:
+    plain = [a for a in atoms if a not in derived_of]
+    catalogue = policy.catalogue
+    ranged = frozenset(
+        a.element
+        for a in plain
+        if catalogue.get(a.element) and catalogue[a.element].type == "decimal"
+    )
+    # Subject keys become short keys: every match comes back as JSON with its whole fact.
+    short = {name: f"e{i}" for i, name in enumerate(sorted({a.element for a in plain}))}
+    fields = tuple(sorted({a.element for a in plain}))
+    emit = Emit(policy, short, derived_of, ranged)
+    width = len(fields) + len(ranged) + len(derived)
+    if width + 3 > MAX_FACT_FIELDS:
         raise EngineCompileError(
-            f"policy needs {len(fields) + len(derived)} fact fields; at most "
-            f"{MAX_FACT_FIELDS - 3} fit in one fact. Split the policy."
+            f"policy needs {width} fact fields; at most {MAX_FACT_FIELDS - 3} fit in one fact. "
+            "Split the policy."
         )
     modes: dict[str, str] = {}
     wanted: list[list[tuple[str, Any]]] = []  # per block: (rule name, expression)
     for block in blocks:
         rules: list[tuple[str, Any]] = []
-        for mode, expr in _expressions(block.group, key_of):
+        for mode, expr in _expressions(block.group, emit):
             modes[block.id] = mode  # the second question asked: "o" or "r"
             if expr == FALSE:
                 continue  # e.g. only `known` tests: the block can be unknown but never fail
@@ -135,15 +190,17 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     # Pack blocks into rule groups: a fact copy carries one group number, so it can match at
     # most that group's rules, which stay under the engine's 64 matches per fact.
     ruleset: dict[str, Any] = {}
-    used: list[set[str]] = [set()]
+    used: list[set[str]] = []
+    scopes: list[str] = []
     count = 0
     for block, rules in zip(blocks, wanted, strict=True):
-        if count + len(rules) > MAX_RULES_PER_GROUP:
+        if not used or count + len(rules) > MAX_RULES_PER_GROUP or scopes[-1] != block.scope:
             used.append(set())
+            scopes.append(block.scope)
             count = 0
         g = len(used) - 1
         count += len(rules)
-        used[g] |= {key_of[a] for a in _atoms(block.group)}
+        used[g] |= {f for a in _atoms(block.group) for f in emit.fields(a)}
         for rule_name, expr in rules:
             tests = (
                 [{"g": g}]
@@ -173,6 +230,8 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         modes,
         ruleset,
         name,
+        tuple(scopes),
+        ranged,
     )
 
 
@@ -182,14 +241,24 @@ def canonical(group: Group) -> str:
 
 def _canon(c: Condition) -> Any:
     if isinstance(c, Atom):
-        return ["atom", c.element, c.op, c.value, c.share]
+        return ["atom", c.element, c.op, _canon_value(c.value), c.share, c.of]
     items = sorted((_canon(i) for i in c.items), key=lambda x: json.dumps(x, default=_json_value))
     return [c.kind, items]
+
+
+def _canon_value(value: Any) -> Any:
+    if isinstance(value, Ref):
+        return ["ref", value.key]
+    if isinstance(value, TableTest):
+        return ["table", value.table, value.match, [_canon(a) for a in value.where], value.on]
+    return value
 
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
+    if hasattr(value, "denominator"):
+        return f"{value.numerator}/{value.denominator}"
     raise TypeError(type(value).__name__)
 
 
@@ -203,52 +272,39 @@ def _atoms(c: Condition) -> list[Atom]:
     return [a for i in c.items for a in _atoms(i)]
 
 
-def fact_value(element: str, value: Any) -> Any:
-    """An element's value as durable-rules compares it: dates as day numbers."""
-    if isinstance(value, dt.date):
-        return value.toordinal()
-    return value
-
-
 OPTIMISTIC_PATHS = 64
 
 
-def _expressions(group: Group, key_of: dict[Atom, str]) -> list[tuple[str, Any]]:
+def _expressions(group: Group, emit: Emit) -> list[tuple[str, Any]]:
     """ "s" (holds), then "o" (may hold) where it stays small, else "r" (certainly fails).
 
     Either second question, with "s", tells met / unknown / not met apart. Most credentials fail
     most groups, and every match returns its whole fact as JSON, so the rarer "may hold" is the
     cheaper question; but it doubles the alternatives per condition, so large groups ask "r".
     """
-    optimistic = _expr(group, "o", key_of)
+    optimistic = _expr(group, "o", emit)
     second = (
         ("o", optimistic)
         if paths(optimistic) <= OPTIMISTIC_PATHS
-        else ("r", _expr(group, "r", key_of))
+        else ("r", _expr(group, "r", emit))
     )
-    return [(mode, normal_form(expr)) for mode, expr in [("s", _expr(group, "s", key_of)), second]]
+    return [(mode, normal_form(expr)) for mode, expr in [("s", _expr(group, "s", emit)), second]]
 
 
-def _expr(c: Condition, mode: str, key_of: dict[Atom, str]) -> Any:
-    """durable-rules expression: "s" the group holds; "o" it may hold (holds, or fields it needs
-    are absent); "r" it certainly fails (every field it tests present).
+def _expr(c: Condition, mode: str, emit: Emit) -> Any:
+    """durable-rules expression: "s" the group holds; "o" it may hold (holds, or a value it needs
+    is unknown); "r" it certainly fails.
 
     Returns TRUE or FALSE when the answer does not depend on the fact.
     """
     if isinstance(c, Atom):
-        if mode == "s":
-            return _atom_expr(c, key_of)
-        if mode == "r":
-            return _refute_atom(c, key_of)
-        if c.op == "known":
-            return TRUE
-        return {"$or": [_atom_expr(c, key_of), {"$nex": {key_of[c]: 1}}]}
+        return emit.atom(c, mode)
     kind = c.kind if mode != "r" else ("any" if c.kind == "all" else "all")
     key = "$and" if kind == "all" else "$or"
     unit, zero = (TRUE, FALSE) if kind == "all" else (FALSE, TRUE)
     parts: dict[str, Any] = {}
     for item in c.items:
-        part = _expr(item, mode, key_of)
+        part = _expr(item, mode, emit)
         if part == zero:
             return zero
         if part == unit:
@@ -263,51 +319,3 @@ def _expr(c: Condition, mode: str, key_of: dict[Atom, str]) -> Any:
         raise EngineCompileError(f"a condition group has {len(parts)} items; at most 100")
     ordered = [parts[k] for k in sorted(parts)]
     return ordered[0] if len(ordered) == 1 else {key: ordered}
-
-
-# Each comparison and its certain failure (the field present, the test false).
-_NEGATION = {
-    "eq": "ne",
-    "ne": "eq",
-    "gt": "lte",
-    "gte": "lt",
-    "lt": "gte",
-    "lte": "gt",
-    "in": "not_in",
-    "not_in": "in",
-}
-_ENGINE_OP = {"ne": "$neq", "gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte"}
-
-
-def _refute_atom(atom: Atom, key_of: dict[Atom, str]) -> Any:
-    if atom.op == "known":
-        return FALSE  # a known value never fails; only its absence matters
-    if atom.op in DERIVED_OPS:
-        field = key_of[atom]
-        if atom.op == "covers":
-            return {"$lt": {field: covers_threshold(len(atom.value), atom.share)}}
-        return {field: 0}
-    return _comparison(key_of[atom], atom.element, _NEGATION[atom.op], atom.value)
-
-
-def _atom_expr(atom: Atom, key_of: dict[Atom, str]) -> Any:
-    if atom.op in DERIVED_OPS:
-        field = key_of[atom]
-        if atom.op == "covers":
-            return {"$gte": {field: covers_threshold(len(atom.value), atom.share)}}
-        return {field: 1}
-    if atom.op == "known":
-        return {"$ex": {key_of[atom]: 1}}
-    return _comparison(key_of[atom], atom.element, atom.op, atom.value)
-
-
-def _comparison(name: str, element: str, op: str, value: Any) -> Any:
-    if op in ("in", "not_in"):
-        values = [fact_value(element, v) for v in value]
-        tests = [{name: v} if op == "in" else {"$neq": {name: v}} for v in values]
-        if len(tests) == 1:
-            return tests[0]
-        return {"$or" if op == "in" else "$and": tests}
-    if op == "eq":
-        return {name: fact_value(element, value)}
-    return {_ENGINE_OP[op]: {name: fact_value(element, value)}}

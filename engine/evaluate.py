@@ -10,21 +10,27 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from engine import durable_backend
+from engine.binding import bind
 from engine.compile import CompiledPolicy, compile_policy
+from engine.criteria import criterion_outcome
+from engine.decide import Decider, applicable, considered, no_rule
 from engine.errors import EvaluationInputError
+from engine.every_credential import credential_reports
 from engine.explain import EvalContext, Excluded, evidence_requests
-from engine.facts import effective
-from engine.inputs import Credential, Wallet
+from engine.inputs import Credential, Wallet, to_plain
 from engine.matching import MATCHERS
 from engine.recognition import recognition_outcome
 from engine.semantics import MET, UNKNOWN, Context
 from engine.stacking import Stacking
+from engine.views import views_for
+from rules.catalogue import APPLICATION, CREDENTIAL, OUTCOME
 from rules.policy import Policy
 
-ENGINE_VERSION = "0.1.0"
+ENGINE_VERSION = "0.2.0"
 MAX_CREDENTIALS = 5000
 
 
@@ -64,16 +70,31 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
     compiled = compiled_for(policy)
     # The compiled copy has the same content (same digest); its group objects key the blocks.
     policy = compiled.policy
-    creds = [effective(c, policy.settings) for c in sorted(wallet.credentials, key=lambda c: c.id)]
-    statuses = MATCHERS[matcher](compiled, creds, as_of)
-    ctx = Context(as_of)
-    ev = EvalContext(ctx, creds, statuses, lambda g: compiled.group_block[id(g)])
+    creds = sorted(wallet.credentials, key=lambda c: c.id)
+    bound = bind(policy, wallet, creds)
+    views, application = views_for(policy, bound, creds, as_of)
+    match = MATCHERS[matcher]
+    statuses = match(compiled, {CREDENTIAL: views, APPLICATION: [application]}, as_of)
+    ctx = Context(as_of, policy)
+    ev = EvalContext(ctx, views, statuses, lambda g: compiled.group_block[id(g)], application)
 
+    requested = considered(policy, bound.items) if wallet.request is not None else None
     excluded, exclusion_rows = _exclusions(policy, ev)
     recognition = [recognition_outcome(r, ev, excluded) for r in _by_id(policy.recognition)]
-    stacking = Stacking(policy, ev, excluded)
+    criteria = [criterion_outcome(c, ev, excluded) for c in _by_id(policy.criteria)]
+    stacking = Stacking(policy, ev, excluded, requested)
     stacking_results, allocation, exhausted = stacking.outcomes()
-    outcomes = recognition + stacking_results
+    outcomes = recognition + criteria + stacking_results
+    if requested is not None:
+        outcomes = [o if o["rule"] in requested else _not_requested(o) for o in outcomes]
+        outcomes += [
+            _not_requested({"rule": t.id, "kind": "stacking", "title": t.title})
+            for t in _by_id(policy.targets)
+            if t.id not in requested
+        ]
+    outcomes.sort(key=lambda o: o["rule"])
+    by_rule = {o["rule"]: o for o in outcomes}
+    dispositions = _dispositions(policy, compiled, match, ev, by_rule, bound, as_of)
 
     result: dict[str, Any] = {
         "policy": {
@@ -86,14 +107,78 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
         },
         "engine": engine_info(),
         "as_of": as_of.isoformat(),
-        "fingerprint": fingerprint(policy, creds, as_of),
+        "fingerprint": fingerprint(policy, creds, as_of, wallet),
         "summary": _summary(outcomes),
+        "dispositions": dispositions,
         "outcomes": outcomes,
+        "credentials": credential_reports(policy, ev, excluded, by_rule, allocation, requested),
+        "set_aside": [r for r in exclusion_rows if r["status"] == MET],
         "exclusions": exclusion_rows,
-        "unused": _unused(ev, recognition, allocation, stacking),
-        "warnings": _warnings(policy, as_of, exhausted),
+        "unused": _unused(ev, recognition, criteria, allocation, stacking, excluded),
+        "warnings": _warnings(policy, as_of, exhausted, outcomes, bound),
     }
     return result
+
+
+def _not_requested(o: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rule": o["rule"],
+        "kind": o["kind"],
+        "title": o.get("title"),
+        "status": "not_applicable",
+        "outcome": None,
+        "credentials": [],
+        "conditions": [],
+        "missing": [],
+        "evidence_requests": [],
+        "reasons": ["Not applicable: not requested."],
+        "not_requested": True,
+    }
+
+
+def _dispositions(
+    policy: Policy, compiled: Any, match: Any, ev: EvalContext, by_rule: dict, bound: Any,
+    as_of: dt.date,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """One disposition per request item; the decision tables run through the engine."""
+    decider = Decider(policy, ev, by_rule)
+    plans, views = [], []
+    for item, kind, choices in bound.items:
+        if not applicable(item, kind):
+            plans.append((item, kind, None))
+            continue
+        views.append(decider.view(item, kind, choices, item.id))
+        plans.append((item, kind, len(views) - 1))
+    statuses = match(compiled, {OUTCOME: views}, as_of) if views else {}
+    out = []
+    for item, kind, index in plans:
+        if index is None:
+            out.append(decider.result(item, kind, no_rule(item, kind)))
+            continue
+        rows = {r.id: statuses[compiled.group_block[id(r.when)]][index] for r in kind.rows}
+        result = decider.result(item, kind, decider.decide(kind, rows, views[index]))
+        if not result["favourable"] and result["disposition"] != "pending_evidence":
+            result["alternatives"] = _alternatives(
+                decider, compiled, match, kind, item, bound, as_of
+            )
+        out.append(result)
+    return out
+
+
+def _alternatives(decider: Any, compiled: Any, match: Any, kind: Any, item: Any, bound: Any,
+                  as_of: dt.date) -> list[dict[str, Any]]:  # fmt: skip
+    """How each next-best request kind would be answered for the same item."""
+    out = []
+    for other_id in kind.next_best:
+        other = decider.kinds[other_id]
+        alt = replace(item, kind=other_id, names=None)
+        view = decider.view(alt, other, {}, f"{item.id}~{other_id}")
+        statuses = match(compiled, {OUTCOME: [view]}, as_of)
+        rows = {r.id: statuses[compiled.group_block[id(r.when)]][0] for r in other.rows}
+        found = decider.result(alt, other, decider.decide(other, rows, view))
+        out.append({k: found[k] for k in ("request", "title", "disposition", "label", "favourable",
+                                          "reasons", "options")})  # fmt: skip
+    return out
 
 
 def _by_id(items: tuple) -> list:
@@ -124,9 +209,14 @@ def _exclusions(policy: Policy, ev: EvalContext) -> tuple[dict[int, Excluded], l
 
 
 def _unused(
-    ev: EvalContext, recognition: list, allocation: dict, stacking: Stacking
+    ev: EvalContext,
+    recognition: list,
+    criteria: list,
+    allocation: dict,
+    stacking: Stacking,
+    excluded: dict,
 ) -> list[dict[str, Any]]:
-    counted = {c for r in recognition if r["status"] == MET for c in r["credentials"]}
+    counted = {c for r in recognition + criteria if r["status"] == MET for c in r["credentials"]}
     for f in allocation.values():
         counted |= {ev.credentials[i].id for i in f.own}
     pending: dict[str, list[str]] = {}
@@ -136,21 +226,25 @@ def _unused(
                 pending.setdefault(a["credential"], []).append(
                     f"{r['rule']} (with more information)"
                 )
+    set_aside = {ev.credentials[i].id for i, x in excluded.items() if x.hard}
     return [
         {"credential": c.id, "could_count_towards": stacking.could_count(i) + pending.get(c.id, [])}
         for i, c in enumerate(ev.credentials)
-        if c.id not in counted
+        if c.id not in counted and c.id not in set_aside
     ]
 
 
 def _summary(outcomes: list[dict]) -> dict[str, int]:
+    """Counts of statuses; not-requested outcomes are not applicable."""
     counts = {"met": 0, "not_met": 0, "unknown": 0, "not_applicable": 0}
     for o in outcomes:
         counts[o["status"]] += 1
     return counts
 
 
-def _warnings(policy: Policy, as_of: dt.date, exhausted: bool) -> list[str]:
+def _warnings(
+    policy: Policy, as_of: dt.date, exhausted: bool, outcomes: list, bound: Any
+) -> list[str]:
     out = []
     if as_of < policy.effective_from or (policy.effective_to and as_of > policy.effective_to):
         end = policy.effective_to.isoformat() if policy.effective_to else "open"
@@ -163,20 +257,37 @@ def _warnings(policy: Policy, as_of: dt.date, exhausted: bool) -> list[str]:
             "The allocation search reached its budget; the allocation shown is the best "
             "found, and may not be optimal."
         )
+    for o in outcomes:
+        out += [w for w in o.get("warnings", []) if w not in out]
+    if bound.unused_facts:
+        out.append(
+            "Applicant facts the policy does not use: " + ", ".join(bound.unused_facts) + "."
+        )
     return out
 
 
-def fingerprint(policy: Policy, credentials: list[Credential], as_of: dt.date) -> str:
-    """sha256 over the normalised credentials, the as-of date, policy digest and engine version."""
-    body = {
+def fingerprint(
+    policy: Policy, credentials: list[Credential], as_of: dt.date, wallet: Wallet | None = None
+) -> str:
+    """sha256 over the normalised credentials (declared elements too), the applicant's facts, the
+    request, the as-of date, the policy digest and the engine version."""
+    body: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "policy": policy.digest,
         "engine": [ENGINE_VERSION, durable_backend.ENGINE_VERSION],
         "credentials": [
             {"id": c.id, "values": {k: _plain(v) for k, v in sorted(c.values.items())}}
+            | ({"extensions": to_plain(dict(c.extensions))} if c.extensions else {})
             for c in sorted(credentials, key=lambda c: c.id)
         ],
     }
+    if wallet is not None and wallet.applicant:
+        body["applicant"] = to_plain(dict(wallet.applicant))
+    if wallet is not None and wallet.request is not None:
+        body["request"] = [
+            [i.id, i.kind, i.names, i.credential, to_plain(dict(i.choices))]
+            for i in wallet.request.items
+        ]
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
@@ -188,4 +299,6 @@ def _plain(value: Any) -> Any:
         return sorted(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    return value
+    if isinstance(value, (int, float, str)):
+        return value
+    return to_plain(value)

@@ -5,10 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.inputs import Credential
-from engine.semantics import MET, NOT_MET, UNKNOWN, Context, atom_text, group_text, show, trace
-from rules.policy import Group
-from rules.vocabulary import ELEMENTS, OPERATORS
+from engine.semantics import (
+    MET,
+    NOT_MET,
+    UNKNOWN,
+    Context,
+    atom_text,
+    evaluate,
+    evaluate_atom,
+    group_text,
+    label_of,
+    show,
+    trace,
+)
+from rules.operators import OPERATORS
+from rules.policy import Atom, Group, Ref, TableTest
 
 RANK = {MET: 2, UNKNOWN: 1, NOT_MET: 0}
 
@@ -30,9 +41,13 @@ class EvalContext:
     """Everything the outcome builders share for one evaluation."""
 
     ctx: Context
-    credentials: list[Credential]
-    statuses: dict[str, tuple[str, ...]]  # block id → status per credential index
+    credentials: list[Any]  # the credentials' views (engine.views.View), in id order
+    statuses: dict[str, tuple[str, ...]]  # block id → status per view of its scope
     block_of: Any  # callable: Group → block id
+    application: Any = None  # the application's view
+
+    def app_status(self, group: Group) -> str:
+        return self.statuses[self.block_of(group)][0]
 
     def status(self, group: Group, index: int) -> str:
         return self.statuses[self.block_of(group)][index]
@@ -42,9 +57,22 @@ class EvalContext:
         return self.statuses[self.block_of(group)]
 
 
+def name_of(view: Any) -> str:
+    """A credential by id and title: 'c2' (Data Basics)."""
+    title = getattr(view, "title", None) or (view.get("title") if hasattr(view, "get") else None)
+    return f"'{view.id}' ({title})" if title else f"'{view.id}'"
+
+
+def who(view: Any) -> str:
+    """A credential as a letter names it: Credential 'c2' (Data Basics)."""
+    if view.id == "(application)":
+        return "The application"
+    return f"Credential {name_of(view)}"
+
+
 def condition_rows(
     group: Group,
-    credential: Credential,
+    credential: Any,
     ctx: Context,
     aspect: str | None = None,
     only: tuple[str, ...] | None = None,
@@ -59,9 +87,11 @@ def condition_rows(
             "status": r.status,
             "credential": credential.id,
             "element": r.atom.element,
-            "actual": r.actual,
-            "expected": expected_text(r.atom),
+            "actual": _plain(r.actual),
+            "expected": expected_text(r.atom, ctx),
         }
+        if r.atom.warning and r.status == MET:
+            row["warning"] = r.atom.warning
         prov = credential.provenance.get(r.atom.element)
         if prov is not None and r.actual is not None and prov.kind != "native":
             row["provenance"] = prov.note or prov.kind
@@ -71,59 +101,127 @@ def condition_rows(
     return rows
 
 
-def expected_text(atom: Any) -> str:
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, type(None))) else str(value)
+
+
+def expected_text(atom: Any, ctx: Context | None = None) -> str:
+    catalogue = ctx.catalogue if ctx is not None else None
+    if isinstance(atom.value, TableTest):
+        return "a matching row" if atom.op == "matches" else "no matching row"
+    if isinstance(atom.value, Ref):
+        value: Any = f"the {label_of(atom.value.key, catalogue)}"
+    else:
+        value = show(atom.element, atom.value, catalogue)
     if atom.op == "known":
         return "a known value"
     if atom.op == "within_years":
         return f"within {atom.value} years"
     if atom.op == "covers":
-        share = atom.share if atom.share is not None else 1.0
-        return f"at least {share:.0%} of {show(atom.element, atom.value)}"
+        share = atom.share if atom.share is not None else 1
+        return f"at least {float(share):.0%} of {value}"
     if atom.op in ("in", "not_in"):
         word = "one of" if atom.op == "in" else "none of"
-        return f"{word} {show(atom.element, atom.value)}"
-    return f"{OPERATORS[atom.op].symbol} {show(atom.element, atom.value)}"
+        return f"{word} {value}"
+    if atom.op in ("has_words", "lacks_words"):
+        word = "mentions" if atom.op == "has_words" else "does not mention"
+        return f"{word} " + " or ".join(f"“{p}”" for p in atom.value)
+    symbol = OPERATORS[atom.op].symbol if atom.op in OPERATORS else atom.op
+    return f"{symbol} {value}"
 
 
 def evidence_requests(
-    group: Group, credential: Credential, ctx: Context, why: str
+    group: Group, credential: Any, ctx: Context, why: str
 ) -> list[dict[str, Any]]:
-    """One request per element a group needs and the credential lacks."""
+    """One request per value a group needs and the credential (or the application) lacks."""
     seen: dict[str, dict[str, Any]] = {}
     for r in trace(group, credential, ctx):
-        if r.status != UNKNOWN or r.atom.element in seen:
+        element = _needed(r.atom, credential)
+        if r.status != UNKNOWN or element in seen:
             continue
-        label = ELEMENTS[r.atom.element].label
-        what = "the" if credential.get(r.atom.element) is None else "a more precise"
-        seen[r.atom.element] = {
-            "credential": credential.id,
-            "element": r.atom.element,
-            "request": f"Credential '{credential.id}': provide {what} {label} "
-            f"(needed for {why}: {atom_text(r.atom)}).",
+        label = label_of(element, ctx.catalogue)
+        what = "the" if credential.get(element) is None else "a more precise"
+        if element.startswith("fact:"):
+            whose, label = "The applicant", f"{label} (applicant fact '{element[5:]}')"
+        elif element.startswith("choice:"):
+            whose, label = "The applicant", f"choice of {label}"
+        else:
+            whose = who(credential)
+        seen[element] = {
+            "credential": credential.id if not element.startswith(("fact:", "choice:")) else None,
+            "element": element,
+            "request": f"{whose}: provide {what} {label} "
+            f"(needed for {why}: {atom_text(r.atom, ctx.catalogue)}).",
         }
     return list(seen.values())
 
 
+def _needed(atom: Any, view: Any) -> str:
+    """The subject whose value is missing: the atom's own, or the one it compares with."""
+    if isinstance(atom.value, TableTest):
+        keys = [k for _, k in atom.value.match] + ([atom.value.on] if atom.value.on else [])
+        return next((k for k in keys if view.get(k) is None), atom.element)
+    if isinstance(atom.value, Ref) and view.get(atom.element) is not None:
+        return atom.value.key
+    if atom.of and view.get(atom.element) is not None:
+        return atom.of
+    return atom.element
+
+
 def merge_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One request per credential and element, keeping the first wording."""
-    out: dict[tuple[str, str], dict[str, Any]] = {}
+    out: dict[tuple[str | None, str], dict[str, Any]] = {}
     for r in requests:
         out.setdefault((r["credential"], r["element"]), r)
     return list(out.values())
 
 
-def failing_phrases(group: Group, credential: Credential, ctx: Context) -> list[str]:
+def failing_phrases(group: Group, credential: Any, ctx: Context) -> list[str]:
     """ "EQF level is 5; needs ≥ 6" for each atom that is not met."""
     out = []
     for r in trace(group, credential, ctx):
         if r.status == NOT_MET:
-            label = ELEMENTS[r.atom.element].label
-            out.append(f"{label} is {r.actual}; needs {expected_text(r.atom)}")
+            if isinstance(r.atom.value, TableTest):
+                out.append(f"{r.text}: it does not")
+                continue
+            label = label_of(r.atom.element, ctx.catalogue)
+            actual = "absent" if r.actual is None else r.actual
+            out.append(f"{label} is {actual}; needs {expected_text(r.atom, ctx)}")
     return out
 
 
-def describe_group(group: Group) -> str:
-    return group_text(group)
+def first_failure(group: Group, credential: Any, ctx: Context) -> dict[str, Any] | None:
+    """The first condition of a group a credential does not meet: text, actual, expected."""
+    for r in trace(group, credential, ctx):
+        if r.status == NOT_MET:
+            return {
+                "condition": r.text,
+                "actual": _plain(r.actual),
+                "expected": expected_text(r.atom, ctx),
+            }
+    return None
+
+
+def warnings_of(group: Group, view: Any, ctx: Context) -> list[str]:
+    """Warnings the policy attached to conditions (or groups) that hold for this view."""
+    out: list[str] = []
+
+    def walk(c: Any) -> None:
+        if isinstance(c, Atom):
+            if c.warning and evaluate_atom(c, view, ctx) == MET:
+                out.append(c.warning)
+            return
+        if c.warning and evaluate(c, view, ctx) == MET:
+            out.append(c.warning)
+        for item in c.items:
+            walk(item)
+
+    walk(group)
+    return dedupe(out)
+
+
+def describe_group(group: Group, ctx: Context | None = None) -> str:
+    return group_text(group, ctx.catalogue if ctx is not None else None)
 
 
 def dedupe(items: list[Any]) -> list[Any]:

@@ -1,90 +1,82 @@
-"""Turn credentials into the typed facts durable-rules sees, and their effective values.
+"""Turn views into the typed facts durable-rules sees.
 
-Every value is checked against its element type before it goes near the engine: durable-rules
-compares across types silently (`ects >= 5` is true for the string "abc").
+Every value is converted to the form its subject's type takes in a fact (and checked on the way:
+durable-rules compares across types silently, `ects >= 5` being true for the string "abc").
+Tests the engine cannot make are answered here by the reference semantics and carried as 0/1.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from types import MappingProxyType
 from typing import Any
 
-from engine.compile import CompiledPolicy, Derived, fact_value
-from engine.inputs import Credential, Provenance, check_value
-from engine.semantics import shift_years
-from rules.policy import Settings
-from rules.vocabulary import ELEMENTS
+from engine.compile import SCOPES, CompiledPolicy
+from engine.emit import fact_value, high_value
+from engine.lookup import NoRow, Possible
+from engine.semantics import MET, NOT_MET, Context, evaluate_atom
+
+_STRINGS = ("text", "code", "country", "isced", "uri")
 
 
-def effective(credential: Credential, settings: Settings) -> Credential:
-    """The credential as rules see it: ECTS inferred from hours when only hours are known."""
-    hours = credential.get("workload_hours")
-    if credential.get("ects") is not None or hours is None:
-        return credential
-    ects = round(hours / settings.hours_per_ects, 2)
-    values = dict(credential.values, ects=ects)
-    source = credential.provenance.get("workload_hours")
-    note = f"inferred from {hours:g} h at {settings.hours_per_ects:g} h per ECTS"
-    provenance = dict(
-        credential.provenance,
-        ects=Provenance("inferred", source.source if source else "workload_hours", note),
-    )
-    return Credential(credential.id, MappingProxyType(values), MappingProxyType(provenance))
-
-
-def derived_value(d: Derived, credential: Credential, as_of: dt.date) -> Any:
-    """The value of a derived field, or None when the element is absent (→ unknown)."""
-    atom = d.atom
-    value = credential.get(atom.element)
-    if value is None:
-        return None
-    if atom.op == "within_years":
-        earliest = shift_years(as_of, -atom.value).toordinal()
-        day = value.toordinal()
-        return int(earliest <= day <= as_of.toordinal())
-    if atom.op == "starts_with":
-        prefix = atom.value
-        if value[: len(prefix)] == prefix:
-            return 1
-        too_coarse = len(value) < len(prefix) and prefix[: len(value)] == value
-        return None if too_coarse else 0
-    folded = _folded_set(atom.element, value)
-    if atom.op == "covers":
-        return sum(1 for v in set(atom.value) if _fold(atom.element, v) in folded)
-    present = _fold(atom.element, atom.value) in folded
-    return int(present if atom.op == "contains" else not present)
+def checked(subject: Any, value: Any) -> Any:
+    """The value as a fact field, after checking it has its subject's type."""
+    kind = subject.type if subject is not None else "text"
+    ok = True
+    if kind in _STRINGS:
+        ok = isinstance(value, str)
+    elif kind == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "date":
+        ok = isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    elif kind == "boolean":
+        ok = isinstance(value, bool)
+    elif kind == "ordinal":
+        ok = isinstance(value, str) and subject.rank(value) is not None
+    if not ok:
+        raise TypeError(f"{subject.key if subject else '?'}: expected {kind}, got {value!r:.40}")
+    return fact_value(subject, value)
 
 
 def build_facts(
-    compiled: CompiledPolicy, credentials: list[Credential], as_of: dt.date
-) -> list[dict[str, Any]]:
-    """One fact per credential per rule group (the engine backend adds sid and id)."""
-    facts = []
-    short = compiled.short
-    for index, credential in enumerate(credentials):
-        body: dict[str, Any] = {}
-        for name in compiled.fields:
-            value = credential.get(name)
-            if value is not None:
-                check_value(name, value)
-                body[short[name]] = fact_value(name, value)
-        for d in compiled.derived:
-            value = derived_value(d, credential, as_of)
-            if value is not None:
-                body[d.field] = value
-        for g, names in enumerate(compiled.group_fields):
-            # Each copy carries only what its rules test: matches come back with the whole
-            # fact, and parsing that JSON was most of the cost of matching.
-            fact = {"g": g, "c": index}
-            fact.update((k, body[k]) for k in names if k in body)
-            facts.append(fact)
-    return facts
-
-
-def _fold(element: str, value: str) -> str:
-    return value.strip().casefold() if ELEMENTS[element].type == "text_list" else value
-
-
-def _folded_set(element: str, values: tuple[str, ...]) -> set[str]:
-    return {_fold(element, v) for v in values}
+    compiled: CompiledPolicy, views: dict[str, list[Any]], ctx: Context
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """One fact per view per rule group of its scope (the backend adds sid and id), and the
+    index of each scope's first view in the `c` numbering."""
+    catalogue = compiled.policy.catalogue
+    short, ranged = compiled.short, compiled.ranged
+    facts: list[dict[str, Any]] = []
+    offsets: dict[str, int] = {}
+    index = 0
+    for scope in SCOPES:
+        these = views.get(scope, [])
+        offsets[scope] = index
+        groups = [g for g, s in enumerate(compiled.group_scope) if s == scope]
+        if not groups:
+            index += len(these)
+            continue
+        wanted = {f for g in groups for f in compiled.group_fields[g]}
+        plain = [k for k in compiled.fields if short[k] in wanted]
+        derived = [d for d in compiled.derived if d.field in wanted]
+        for view in these:
+            body: dict[str, Any] = {}
+            for key in plain:
+                value = view.get(key)
+                if value is None or isinstance(value, (NoRow, Possible)):
+                    continue
+                body[short[key]] = checked(catalogue.get(key), value)
+                if key in ranged:
+                    body[short[key] + "h"] = high_value(value)
+            for d in derived:
+                status = evaluate_atom(d.atom, view, ctx)
+                if status == MET:
+                    body[d.field] = 1
+                elif status == NOT_MET:
+                    body[d.field] = 0
+            for g in groups:
+                # Each copy carries only what its rules test: matches come back with the whole
+                # fact, and parsing that JSON was most of the cost of matching.
+                fact = {"g": g, "c": index}
+                fact.update((k, body[k]) for k in compiled.group_fields[g] if k in body)
+                facts.append(fact)
+            index += 1
+    return facts, offsets

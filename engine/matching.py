@@ -1,35 +1,45 @@
-"""Per-credential status of every block, computed two independent ways.
+"""Per-view status of every block, computed two independent ways.
 
 `match_durable` asks durable-rules (the engine's answer); `match_reference` applies the plain
-Python semantics. Both return {block id: (status of credential 0, status of credential 1, ...)};
-property tests prove they agree, and `evaluate` can run either.
+Python semantics. Both return {block id: (status for view 0, view 1, ...)}, the views being those
+of the block's scope (credentials, the application, or the request items); property tests prove
+they agree, and `evaluate` can run either.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from engine import durable_backend
 from engine.compile import CompiledPolicy
 from engine.errors import EngineMalfunction
 from engine.facts import build_facts
-from engine.inputs import Credential
 from engine.semantics import MET, NOT_MET, UNKNOWN, Context, evaluate
+from rules.catalogue import CREDENTIAL
 
 Statuses = dict[str, tuple[str, ...]]
 
 
-def match_reference(
-    compiled: CompiledPolicy, credentials: list[Credential], as_of: dt.date
-) -> Statuses:
-    ctx = Context(as_of)
-    return {b.id: tuple(evaluate(b.group, c, ctx) for c in credentials) for b in compiled.blocks}
+def _scoped(views: Any) -> dict[str, list[Any]]:
+    """A list of views (or credentials) is the credential scope."""
+    return views if isinstance(views, dict) else {CREDENTIAL: list(views)}
 
 
-def match_durable(
-    compiled: CompiledPolicy, credentials: list[Credential], as_of: dt.date
-) -> Statuses:
-    facts = build_facts(compiled, credentials, as_of)
+def match_reference(compiled: CompiledPolicy, views: Any, as_of: dt.date) -> Statuses:
+    views = _scoped(views)
+    ctx = Context(as_of, compiled.policy)
+    return {
+        b.id: tuple(evaluate(b.group, v, ctx) for v in views.get(b.scope, ()))
+        for b in compiled.blocks
+        if b.scope in views
+    }
+
+
+def match_durable(compiled: CompiledPolicy, views: Any, as_of: dt.date) -> Statuses:
+    views = _scoped(views)
+    ctx = Context(as_of, compiled.policy)
+    facts, offsets = build_facts(compiled, views, ctx)
     # Each rule fires once per group it lives in (cap batches its matches), plus the sentinel.
     budget = len(compiled.ruleset) + compiled.groups + 8
     fired: dict[str, list[int]] = {}
@@ -39,17 +49,19 @@ def match_durable(
         ).items():
             # Chunks of one question ("b3:o", "b3:o:1", ...) answer it together.
             fired.setdefault(":".join(rule.split(":")[:2]), []).extend(found)
-    n = len(credentials)
     out: Statuses = {}
     for block in compiled.blocks:
-        holds = set(fired.get(f"{block.id}:s", ()))
+        if block.scope not in views:
+            continue
+        start, n = offsets[block.scope], len(views[block.scope])
+        holds = {i - start for i in fired.get(f"{block.id}:s", ())}
         if compiled.modes[block.id] == "o":
-            maybe = set(fired.get(f"{block.id}:o", ()))
+            maybe = {i - start for i in fired.get(f"{block.id}:o", ())}
             if not holds <= maybe:
                 raise EngineMalfunction(f"block {block.id} holds where it cannot")
             fails = set(range(n)) - maybe
         else:
-            fails = set(fired.get(f"{block.id}:r", ()))
+            fails = {i - start for i in fired.get(f"{block.id}:r", ())}
             if holds & fails:
                 raise EngineMalfunction(f"block {block.id} both holds and fails")
         out[block.id] = tuple(

@@ -19,8 +19,12 @@ from engine.explain import (
     evidence_requests,
     failing_phrases,
     merge_requests,
+    name_of,
+    warnings_of,
+    who,
 )
 from engine.semantics import MET, NOT_MET, UNKNOWN
+from rules.numbers import plain, text
 from rules.policy import RecognitionRule, Tier
 from rules.vocabulary import ASPECTS, LISBON_OUTCOMES
 
@@ -130,9 +134,17 @@ def recognition_outcome(rule: RecognitionRule, ev: EvalContext, excluded: dict) 
         conditions=trace_rows,
         missing=_missing(rule, best, ev),
         evidence_requests=_requests(rule, best, ev, excluded) if best.status == UNKNOWN else [],
-        reasons=_reasons(rule, best, cred.id),
+        reasons=_reasons(rule, best, cred),
+        warnings=_warnings(rule, cred, ev),
     )
     return result
+
+
+def _warnings(rule: RecognitionRule, cred: Any, ev: EvalContext) -> list[str]:
+    groups = [g for _, g in rule.checks]
+    if rule.applies_to is not None:
+        groups.insert(0, rule.applies_to)
+    return dedupe([w for g in groups for w in warnings_of(g, cred, ev.ctx)])
 
 
 def _outcome(rule: RecognitionRule, a: Assessment) -> dict[str, Any]:
@@ -141,7 +153,8 @@ def _outcome(rule: RecognitionRule, a: Assessment) -> dict[str, Any]:
     tier = a.tier if a.status == MET else a.provisional
     out: dict[str, Any] = {"level": tier.level if tier else None}
     if tier is not None:
-        out.update(recognised_as=tier.recognised_as, credits=tier.credits)
+        credits = plain(tier.credits) if tier.credits is not None else None
+        out.update(recognised_as=tier.recognised_as, credits=credits)
         if tier.note:
             out["note"] = tier.note
     if a.status == UNKNOWN:
@@ -160,7 +173,7 @@ def _missing(rule: RecognitionRule, a: Assessment, ev: EvalContext) -> list[str]
             for phrase in failing_phrases(group, cred, ev.ctx):
                 out.append(
                     f"For {best_tier.level} recognition ({aspect.replace('_', ' ')}): "
-                    f"credential '{cred.id}' {phrase}."
+                    f"credential {name_of(cred)} {phrase}."
                 )
     return dedupe(out)
 
@@ -179,35 +192,36 @@ def _requests(
     return merge_requests(out)
 
 
-def _reasons(rule: RecognitionRule, a: Assessment, cred_id: str) -> list[str]:
+def _reasons(rule: RecognitionRule, a: Assessment, cred: Any) -> list[str]:
     met = [x.replace("_", " ") for x, s in a.aspects.items() if s == MET]
     failed = [x.replace("_", " ") for x, s in a.aspects.items() if s == NOT_MET]
     unknown = [x.replace("_", " ") for x, s in a.aspects.items() if s == UNKNOWN]
+    name = who(cred)
     out = []
     if a.status == MET:
         tier = a.tier
         what = f" as {tier.recognised_as}" if tier and tier.recognised_as else ""
-        credits = f" for {tier.credits:g} ECTS" if tier and tier.credits is not None else ""
+        credits = f" for {text(tier.credits)} ECTS" if tier and tier.credits is not None else ""
         out.append(
-            f"Credential '{cred_id}' is proposed for {tier.level} recognition{what}"
-            f"{credits} under '{rule.title}'."
+            f"{name} is proposed for {tier.level} recognition{what}{credits} under '{rule.title}'."
         )
         if tier.note:
             out.append(tier.note)
     elif a.status == UNKNOWN:
         aim = f"{a.tier.level} recognition" if a.tier else "recognition"
         out.append(
-            f"Credential '{cred_id}' cannot yet be assessed for {aim} under '{rule.title}': "
-            "information is missing."
+            f"{name} cannot yet be assessed for {aim} under '{rule.title}': information is missing."
         )
-        if a.provisional:
+        if a.scope == UNKNOWN:
+            out.append("Whether the rule applies to it is not yet known.")
+        elif a.provisional:
             out.append(
-                f"On the information given, it already qualifies for "
+                f"On the information given, it would already reach "
                 f"{a.provisional.level} recognition."
             )
     else:
         out.append(
-            f"No credential meets '{rule.title}'. The closest is '{cred_id}'; the proposed "
+            f"No credential meets '{rule.title}'. The closest is {name_of(cred)}; the proposed "
             f"outcome is: {rule.otherwise}."
         )
     if met:

@@ -1,75 +1,169 @@
 """The one definition of what each condition means, in plain Python (the reference evaluation).
 
-Tri-state (Kleene) logic: an absent element makes a comparison *unknown*, never false. `all` is
-not_met if any item is not_met, else unknown if any is unknown, else met; `any` is the dual. The
-durable-rules compilation must agree with this module on every credential; property tests check it.
-This module also produces the per-condition trace that explains an outcome.
+Tri-state (Kleene) logic: an absent value makes a comparison *unknown*, never false (unless the
+policy declared that absence means "not met"). `all` is not_met if any item is not_met, else
+unknown if any is unknown, else met; `any` is the dual. A number known only as a range (a
+conversion the source defines as 25–30 hours) meets a test when the whole range does, fails it
+when none of it does, and is unknown otherwise. The durable-rules compilation must agree with
+this module on every credential; property tests check it. This module also produces the
+per-condition trace that explains an outcome.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
-from engine.inputs import Credential
-from rules.policy import Atom, Condition, Group
-from rules.vocabulary import ELEMENTS, OPERATORS, VOCABULARIES
+from engine.inputs import Credits, Grade, Level
+from engine.lookup import NO_ROW, NoRow, Possible, matching_rows
+from rules.catalogue import Catalogue, Subject, scales
+from rules.numbers import Interval, compare, exact, plain, text
+from rules.operators import OPERATORS
+from rules.policy import Atom, Condition, Group, Ref, TableTest
+from rules.values import mentions, words
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
+_DEFAULT = Catalogue(scales())
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a condition may depend on besides the credential."""
+    """What a condition may depend on besides the values it reads."""
 
     as_of: dt.date
+    policy: Any = None  # rules.policy.Policy (None: the built-in vocabulary only)
+    _tables: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.policy.catalogue if self.policy is not None else _DEFAULT
+
+    def subject(self, key: str) -> Subject | None:
+        return self.catalogue.get(key)
+
+    def table(self, table_id: str) -> Any:
+        found = self._tables.get(table_id)
+        if found is None:
+            found = self._tables[table_id] = self.policy.table(table_id)
+        return found
 
 
 @dataclass(frozen=True)
 class AtomResult:
     atom: Atom
     status: str
-    actual: Any  # the credential's value as shown to a reader (None when absent)
+    actual: Any  # the value as shown to a reader (None when absent)
     text: str  # "EQF level ≥ 6"
 
 
-def evaluate_atom(atom: Atom, credential: Credential, ctx: Context) -> str:
-    value = credential.get(atom.element)
+def evaluate_atom(atom: Atom, view: Any, ctx: Context) -> str:
+    if isinstance(atom.value, TableTest):
+        status = table_status(atom.value, view, ctx)
+        return status if atom.op == "matches" else _negate(status)
+    value = view.get(atom.element)
     if value is None:
-        return UNKNOWN
+        subject = ctx.subject(atom.element)
+        return NOT_MET if subject is not None and subject.if_absent == "not_met" else UNKNOWN
+    if isinstance(value, NoRow):
+        return NOT_MET
+    if isinstance(value, Possible):
+        found = {_evaluate_value(atom, v, view, ctx) for v in value.values}
+        return found.pop() if len(found) == 1 else UNKNOWN
+    return _evaluate_value(atom, value, view, ctx)
+
+
+def _evaluate_value(atom: Atom, value: Any, view: Any, ctx: Context) -> str:
     op = atom.op
     if op == "known":
         return MET
-    if op in ("eq", "ne", "gt", "gte", "lt", "lte"):
-        return _verdict(_compare(op, value, atom.value))
-    if op == "in":
-        return _verdict(value in atom.value)
-    if op == "not_in":
-        return _verdict(value not in atom.value)
+    expected = atom.value
+    if isinstance(expected, Ref):
+        expected = view.get(expected.key)
+        if expected is None:
+            return UNKNOWN
+    subject = ctx.subject(atom.element)
+    kind = subject.type if subject is not None else "text"
     if op == "within_years":
-        return _verdict(shift_years(ctx.as_of, -atom.value) <= value <= ctx.as_of)
+        day = view.get(atom.of) if atom.of else ctx.as_of
+        if day is None:
+            return UNKNOWN
+        return _verdict(shift_years(day, -expected) <= value <= day)
     if op == "starts_with":
-        if value.startswith(atom.value):
+        if value.startswith(expected):
             return MET
         # A code coarser than the prefix ("06" against "061") might still fall under it.
-        return UNKNOWN if atom.value.startswith(value) else NOT_MET
-    items = {_fold(atom.element, v) for v in value}
-    if op == "contains":
-        return _verdict(_fold(atom.element, atom.value) in items)
-    if op == "not_contains":
-        return _verdict(_fold(atom.element, atom.value) not in items)
-    if op == "covers":
-        wanted = {_fold(atom.element, v) for v in atom.value}
-        return _verdict(len(wanted & items) >= covers_threshold(len(wanted), atom.share))
-    raise ValueError(f"operator {op!r} has no reference semantics")
+        return UNKNOWN if expected.startswith(value) else NOT_MET
+    if op in ("has_words", "lacks_words"):
+        texts = value if isinstance(value, tuple) else (value,)
+        tokens = [words(t) for t in texts]
+        found = any(mentions(t, words(p)) for p in expected for t in tokens)
+        return _verdict(found if op == "has_words" else not found)
+    if kind.endswith("_list"):
+        return _list_verdict(atom, value, expected, kind)
+    if kind == "ordinal":
+        rank = subject.rank
+        value, expected = (
+            rank(value),
+            (tuple(rank(v) for v in expected) if isinstance(expected, tuple) else rank(expected)),
+        )
+    if isinstance(value, (Fraction, Interval, float)) or kind == "decimal":
+        return _number_verdict(op, _number(value), expected)
+    if op == "in":
+        return _verdict(value in expected)
+    if op == "not_in":
+        return _verdict(value not in expected)
+    return _verdict(_compare(op, value, expected))
 
 
-def evaluate(condition: Condition, credential: Credential, ctx: Context) -> str:
+def _number(value: Any) -> Fraction | Interval:
+    return value if isinstance(value, (Fraction, Interval)) else exact(value)
+
+
+def _number_verdict(op: str, value: Fraction | Interval, expected: Any) -> str:
+    if op in ("in", "not_in"):
+        found = [compare("eq", value, exact(v)) for v in expected]
+        inside = True if True in found else (None if None in found else False)
+        if op == "not_in":
+            inside = None if inside is None else not inside
+        return _tri(inside)
+    return _tri(compare(op, value, exact(expected)))
+
+
+def _list_verdict(atom: Atom, value: tuple, expected: Any, kind: str) -> str:
+    fold = kind == "text_list"
+    items = {_fold(v, fold) for v in value}
+    if atom.op == "contains":
+        return _verdict(_fold(expected, fold) in items)
+    if atom.op == "not_contains":
+        return _verdict(_fold(expected, fold) not in items)
+    wanted = {_fold(v, fold) for v in expected}
+    return _verdict(len(wanted & items) >= covers_threshold(len(wanted), atom.share))
+
+
+def table_status(test: TableTest, view: Any, ctx: Context) -> str:
+    return matching_rows(test, ctx.table(test.table), view.get, ctx.as_of, column_status)[0]
+
+
+def column_status(atom: Atom, cell: Any) -> str:
+    """A `where` test on one cell of a table row (rows are data: an empty cell is unknown)."""
+    if atom.op == "known":
+        return _verdict(cell is not None)
+    if cell is None:
+        return UNKNOWN
+    if isinstance(cell, Fraction) or isinstance(atom.value, Fraction):
+        return _number_verdict(atom.op, exact(cell), atom.value)
+    if atom.op in ("in", "not_in"):
+        return _verdict((cell in atom.value) == (atom.op == "in"))
+    return _verdict(_compare(atom.op, cell, atom.value))
+
+
+def evaluate(condition: Condition, view: Any, ctx: Context) -> str:
     if isinstance(condition, Atom):
-        return evaluate_atom(condition, credential, ctx)
-    statuses = [evaluate(item, credential, ctx) for item in condition.items]
+        return evaluate_atom(condition, view, ctx)
+    statuses = [evaluate(item, view, ctx) for item in condition.items]
     return combine(condition.kind, statuses)
 
 
@@ -82,7 +176,7 @@ def combine(kind: str, statuses: list[str]) -> str:
     return other
 
 
-def trace(group: Group, credential: Credential, ctx: Context) -> list[AtomResult]:
+def trace(group: Group, view: Any, ctx: Context) -> list[AtomResult]:
     """Every atom of a group with its status, in the order written."""
     out: list[AtomResult] = []
     for item in group.items:
@@ -90,19 +184,26 @@ def trace(group: Group, credential: Credential, ctx: Context) -> list[AtomResult
             out.append(
                 AtomResult(
                     item,
-                    evaluate_atom(item, credential, ctx),
-                    show(item.element, credential.get(item.element)),
-                    atom_text(item),
+                    evaluate_atom(item, view, ctx),
+                    actual_of(item, view, ctx),
+                    atom_text(item, ctx.catalogue),
                 )
             )
         else:
-            out.extend(trace(item, credential, ctx))
+            out.extend(trace(item, view, ctx))
     return out
 
 
-def covers_threshold(size: int, share: float | None) -> int:
+def actual_of(atom: Atom, view: Any, ctx: Context) -> Any:
+    if isinstance(atom.value, TableTest):
+        shown = [show(k, view.get(k), ctx.catalogue) for _, k in atom.value.match]
+        return ", ".join(str(s) for s in shown if s is not None) or None
+    return show(atom.element, view.get(atom.element), ctx.catalogue)
+
+
+def covers_threshold(size: int, share: Any) -> int:
     """How many of `size` listed items `covers` needs: the least k with k/size ≥ share."""
-    return max(1, math.ceil(size * (share if share is not None else 1.0) - 1e-9))
+    return max(1, math.ceil(size * (share if share is not None else 1)))
 
 
 def shift_years(day: dt.date, years: int) -> dt.date:
@@ -131,55 +232,119 @@ def _verdict(flag: bool) -> str:
     return MET if flag else NOT_MET
 
 
-def _fold(element: str, value: str) -> str:
+def _tri(flag: bool | None) -> str:
+    return UNKNOWN if flag is None else MET if flag else NOT_MET
+
+
+def _negate(status: str) -> str:
+    return {MET: NOT_MET, NOT_MET: MET}.get(status, status)
+
+
+def _fold(value: str, fold: bool) -> str:
     # Learning outcomes are prose: compare them without case or surrounding space. URIs are exact.
-    return value.strip().casefold() if ELEMENTS[element].type == "text_list" else value
+    return value.strip().casefold() if fold else value
 
 
-def atom_text(atom: Atom) -> str:
+def label_of(key: str, catalogue: Catalogue | None = None) -> str:
+    subject = (catalogue or _DEFAULT).get(key)
+    if subject is not None:
+        return subject.label
+    return key.split(":", 1)[-1].replace("_", " ")
+
+
+def atom_text(atom: Atom, catalogue: Catalogue | None = None) -> str:
     """A condition as a reader would say it: "EQF level ≥ 6"."""
-    label = ELEMENTS[atom.element].label
-    op = OPERATORS[atom.op]
+    catalogue = catalogue or _DEFAULT
+    if isinstance(atom.value, TableTest):
+        return table_text(atom, catalogue)
+    label = label_of(atom.element, catalogue)
+    if atom.element.startswith(("status:", "level:")):
+        what = "status" if atom.element.startswith("status:") else "recognition level"
+        label = f"{what} of '{atom.element.split(':', 1)[1]}'"
+    op = OPERATORS.get(atom.op)
+    expected = _expected_value(atom, catalogue)
     if atom.op == "known":
         return f"{label} is known"
     if atom.op == "within_years":
         unit = "year" if atom.value == 1 else "years"
-        return f"{label} within {atom.value} {unit} of the application date"
+        since = f"the {label_of(atom.of, catalogue)}" if atom.of else "the application date"
+        return f"{label} within {atom.value} {unit} of {since}"
     if atom.op == "covers":
-        shown = show(atom.element, atom.value)
         if atom.share is None or atom.share >= 1:
-            return f"{label} cover all of {shown}"
-        return f"{label} cover at least {atom.share:.0%} of {shown}"
+            return f"{label} cover all of {expected}"
+        return f"{label} cover at least {float(atom.share):.0%} of {expected}"
+    if atom.op in ("has_words", "lacks_words"):
+        word = "mentions" if atom.op == "has_words" else "does not mention"
+        return f"{label} {word} " + " or ".join(f"“{p}”" for p in atom.value)
     if atom.op in ("in", "not_in"):
         word = "is one of" if atom.op == "in" else "is none of"
-        return f"{label} {word} {show(atom.element, atom.value)}"
-    return f"{label} {op.symbol} {show(atom.element, atom.value)}"
+        return f"{label} {word} {expected}"
+    return f"{label} {op.symbol if op else atom.op} {expected}"
 
 
-def group_text(group: Group) -> str:
-    parts = [atom_text(i) if isinstance(i, Atom) else _nested_text(i) for i in group.items]
+def _expected_value(atom: Atom, catalogue: Catalogue) -> Any:
+    if isinstance(atom.value, Ref):
+        return f"the {label_of(atom.value.key, catalogue)}"
+    return show(atom.element, atom.value, catalogue)
+
+
+def table_text(atom: Atom, catalogue: Catalogue) -> str:
+    test = atom.value
+    pairs = ", ".join(f"{c} = {label_of(k, catalogue)}" for c, k in test.match)
+    where = "".join(
+        f"; {a.element.split(':', 1)[1]} {OPERATORS[a.op].symbol} {show('', a.value, catalogue)}"
+        if a.op != "known" else f"; {a.element.split(':', 1)[1]} known"
+        for a in test.where
+    )  # fmt: skip
+    on = f", valid on the {label_of(test.on, catalogue)}" if test.on else ""
+    verb = "matches a row of" if atom.op == "matches" else "matches no row of"
+    return f"{verb} table '{test.table}' ({pairs}{where}){on}"
+
+
+def group_text(group: Group, catalogue: Catalogue | None = None) -> str:
+    parts = [
+        atom_text(i, catalogue) if isinstance(i, Atom) else _nested_text(i, catalogue)
+        for i in group.items
+    ]
     joiner = " and " if group.kind == "all" else " or "
     return joiner.join(parts)
 
 
-def _nested_text(group: Group) -> str:
+def _nested_text(group: Group, catalogue: Catalogue | None) -> str:
     if group.label:
         return group.label
-    return f"({group_text(group)})"
+    return f"({group_text(group, catalogue)})"
 
 
-def show(element: str, value: Any) -> Any:
-    """A value as a reader sees it: vocabulary labels, ISO dates, lists joined."""
+def show(key: str, value: Any, catalogue: Catalogue | None = None) -> Any:
+    """A value as a reader sees it: vocabulary labels, ISO dates, lists joined, exact numbers
+    rounded for reading."""
     if value is None:
         return None
-    meta = ELEMENTS[element]
+    subject = (catalogue or _DEFAULT).get(key)
+    if isinstance(value, Possible):
+        return " or ".join(sorted(str(show(key, v, catalogue)) for v in value.values))
     if isinstance(value, tuple):
         # Labels can contain commas ("supervised, no identity verification"): use semicolons.
-        return "[" + "; ".join(str(show(element, v)) for v in value) + "]"
-    if meta.vocabulary:
-        return VOCABULARIES[meta.vocabulary].label_of(value)
+        return "[" + "; ".join(str(show(key, v, catalogue)) for v in value) + "]"
+    if subject is not None and subject.values and isinstance(value, str):
+        return subject.label_of(value)
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+    if isinstance(value, Fraction):
+        return plain(value)  # JSON numbers stay numbers: 6, 7.5 (rounded only for reading)
+    if isinstance(value, Interval):
+        return text(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, Credits):
+        return f"{text(value.value)} {value.system}"
+    if isinstance(value, Level):
+        return f"{value.framework} level {value.level}"
+    if isinstance(value, Grade):
+        top = f" of {text(value.maximum)}" if value.maximum is not None else ""
+        shown = text(value.value) if isinstance(value.value, Fraction) else value.value
+        return f"{shown}{top} ({value.scheme})"
+    if value is NO_ROW:
+        return "no matching row"
     return value

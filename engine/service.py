@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.errors import EngineCompileError, EngineFailure, EvaluationInputError
 from engine.evaluate import evaluate
-from engine.inputs import Credential, Provenance, Wallet
+from engine.inputs import Wallet, wallet_from_plain, wallet_to_plain
 from engine.worker import WorkerPool
 from rules.policy import Policy
 
@@ -21,40 +21,6 @@ DEFAULT_TIMEOUT = 20.0
 DEFAULT_MEMORY_MB = 1024
 _TARGET = "engine.service:evaluate_payload"
 _policies: dict[str, Policy] = {}  # in the worker: validated policies by document hash
-
-
-def wallet_to_plain(wallet: Wallet) -> dict[str, Any]:
-    def value(v: Any) -> Any:
-        return {"$date": v.isoformat()} if isinstance(v, dt.date) else v
-
-    return {
-        "learner_key": wallet.learner_key,
-        "credentials": [
-            {
-                "id": c.id,
-                "values": {k: value(v) for k, v in c.values.items()},
-                "provenance": {k: [p.kind, p.source, p.note] for k, p in c.provenance.items()},
-            }
-            for c in wallet.credentials
-        ],
-    }
-
-
-def wallet_from_plain(data: dict[str, Any]) -> Wallet:
-    def value(v: Any) -> Any:
-        if isinstance(v, dict) and "$date" in v:
-            return dt.date.fromisoformat(v["$date"])
-        return tuple(v) if isinstance(v, list) else v
-
-    creds = tuple(
-        Credential.of(
-            c["id"],
-            {k: value(v) for k, v in c["values"].items()},
-            {k: Provenance(*p) for k, p in c["provenance"].items()},
-        )
-        for c in data["credentials"]
-    )
-    return Wallet(data["learner_key"], creds)
 
 
 _PASSED_THROUGH = {

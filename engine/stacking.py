@@ -9,6 +9,7 @@ is "eligible to be considered" until a person decides.
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 from itertools import islice
 from typing import Any
 
@@ -20,21 +21,33 @@ from engine.explain import (
     describe_group,
     evidence_requests,
     merge_requests,
+    who,
 )
-from engine.semantics import MET, NOT_MET, UNKNOWN
+from engine.semantics import MET, NOT_MET, UNKNOWN, label_of
+from rules.numbers import Interval, bounds, exact, plain, text
 from rules.policy import Policy, Target
 
 
+def _ends(value: Any) -> tuple[Fraction, Fraction] | None:
+    if value is None:
+        return None
+    return bounds(value if isinstance(value, (Fraction, Interval)) else exact(value))
+
+
 class Stacking:
-    def __init__(self, policy: Policy, ev: EvalContext, excluded: dict):
+    def __init__(
+        self, policy: Policy, ev: EvalContext, excluded: dict, only: set[str] | None = None
+    ):
         self.policy, self.ev, self.excluded = policy, ev, excluded
         creds = ev.credentials
-        self.ects = [c.get("ects") for c in creds]
+        # ECTS as (low, high) exact bounds: a conversion defined as a range gives two ends.
+        self.ects = [_ends(c.get("ects")) for c in creds]
         self.provider = [c.get("awarding_body_id") or c.get("awarding_body") for c in creds]
         self.order = tuple(
-            sorted(range(len(creds)), key=lambda i: (-(self.ects[i] or 0), creds[i].id))
+            sorted(range(len(creds)), key=lambda i: (-(self.ects[i] or (0, 0))[0], creds[i].id))
         )
-        self.targets = topological(policy.targets)
+        targets = policy.targets if only is None else [t for t in policy.targets if t.id in only]
+        self.targets = topological(tuple(targets))
         self.strict = self._problem(strict=True)
         self.loose = self._problem(strict=False)
 
@@ -76,18 +89,22 @@ class Stacking:
         x, y = {v.casefold() for v in x}, {v.casefold() for v in y}
         return len(x & y) / min(len(x), len(y)) >= self.policy.settings.overlap_min_share
 
+    def total(self, chosen: Any, strict: bool) -> Fraction:
+        """The ECTS of a set: the low ends when strict, the high ends when optimistic."""
+        end = 0 if strict else 1
+        return sum((self.ects[i][end] for i in chosen if self.ects[i]), Fraction(0))
+
     def shortfalls(self, t: Target, chosen: frozenset[int], strict: bool) -> list[str]:
         """What keeps a set of credentials from meeting a target's totals (empty: nothing)."""
         out = []
-        ects = [self.ects[i] for i in chosen]
-        known_total = sum(e for e in ects if e is not None)
+        known_total = self.total(chosen, strict)
         if t.min_count is not None and len(chosen) < t.min_count:
             out.append(f"{t.min_count - len(chosen)} more credential(s) (needs {t.min_count})")
         if t.min_total_ects is not None and known_total < t.min_total_ects:
-            if strict or None not in ects:
+            if strict or all(self.ects[i] for i in chosen):
                 out.append(
-                    f"{t.min_total_ects - known_total:g} more ECTS "
-                    f"(has {known_total:g}, needs {t.min_total_ects:g})"
+                    f"{text(t.min_total_ects - known_total)} more ECTS "
+                    f"(has {text(known_total)}, needs {text(t.min_total_ects)})"
                 )
         if t.max_per_provider is not None:
             counts: dict[str, int] = {}
@@ -105,20 +122,54 @@ class Stacking:
                     )
         for share in t.shares:
             out += self._share_shortfall(share, chosen, strict)
+        for total in t.totals:
+            out += self._total_shortfall(total, chosen, strict)
         return out
 
     def _share_shortfall(self, share: Any, chosen: frozenset[int], strict: bool) -> list[str]:
-        def weight(i: int) -> float:
-            return 1.0 if share.of == "count" else (self.ects[i] or 0.0)
+        end = 0 if strict else 1
 
-        total = sum(weight(i) for i in chosen)
-        inside = sum(weight(i) for i in chosen if self._ok(None, share.when, i, strict))
-        if total == 0 or inside / total + 1e-9 >= share.min_share:
+        def weight(i: int) -> Fraction:
+            if share.of == "count":
+                return Fraction(1)
+            return self.ects[i][end] if self.ects[i] else Fraction(0)
+
+        total = sum((weight(i) for i in chosen), Fraction(0))
+        inside = sum(
+            (weight(i) for i in chosen if self._ok(None, share.when, i, strict)), Fraction(0)
+        )
+        if total == 0 or inside / total >= share.min_share:
             return []
         unit = "credits" if share.of == "ects" else "credentials"
         return [
-            f"at least {share.min_share:.0%} of {unit} {share.title} (has {inside / total:.0%})"
+            f"at least {float(share.min_share):.0%} of {unit} {share.title} "
+            f"(has {float(inside / total):.0%})"
         ]
+
+    def _total_shortfall(self, total: Any, chosen: frozenset[int], strict: bool) -> list[str]:
+        """A sum of a numeric subject over (some of) the chosen credentials, with bounds: the
+        minimum is checked on the low ends when strict, the maximum on the high ends."""
+        low = high = Fraction(0)
+        missing = False
+        for i in chosen:
+            if total.where is not None and not self._ok(None, total.where, i, strict):
+                if strict or self.ev.status(total.where, i) == NOT_MET:
+                    continue
+            ends = _ends(self.ev.credentials[i].get(total.of))
+            if ends is None:
+                missing = True
+                continue
+            low, high = low + ends[0], high + ends[1]
+        out = []
+        unit = label_of(total.of, self.ev.ctx.catalogue)
+        reach = low if strict else high
+        if total.minimum is not None and reach < total.minimum and (strict or not missing):
+            out.append(f"{total.title}: {text(total.minimum - reach)} more ({unit}: has "
+                       f"{text(reach)}, needs {text(total.minimum)})")  # fmt: skip
+        top = high if strict else low
+        if total.maximum is not None and top > total.maximum:
+            out.append(f"{total.title}: at most {text(total.maximum)} ({unit}: has {text(top)})")
+        return out
 
     def outcomes(self) -> tuple[list[dict[str, Any]], dict[str, Filling], bool]:
         n = len(self.ev.credentials)
@@ -146,8 +197,8 @@ class Stacking:
                     rows += condition_rows(
                         t.all_credentials, creds[i], self.ev.ctx, "every credential"
                     )
-        total = sum(self.ects[i] or 0 for i in f.total)
-        credits = f" totalling {total:g} ECTS" if total else ""
+        total = self.total(f.total, True)
+        credits = f" totalling {text(total)} ECTS" if total else ""
         reasons = [
             f"'{t.title}' can be considered: its conditions are met by "
             f"{len(f.total)} credential(s){credits}. Stacking gives no "
@@ -212,7 +263,7 @@ class Stacking:
         best: tuple | None = None
         for f in islice(fillings(relaxed, t, available, met), 300):
             lines = self.shortfalls(t, f.total, strict=True)
-            key = (len(lines), -sum(self.ects[i] or 0 for i in f.total), sorted(f.total))
+            key = (len(lines), -self.total(f.total, True), sorted(f.total))
             if best is None or key < best[0]:
                 best = (key, lines)
         if best is not None:
@@ -240,7 +291,8 @@ class Stacking:
             short = sum(1 for k, s in enumerate(seats) if s is slot and not filled[k])
             if short:
                 out.append(
-                    f"{short} more credential(s) for '{slot.title}': {describe_group(slot.when)}"
+                    f"{short} more credential(s) for '{slot.title}': "
+                    f"{describe_group(slot.when, self.ev.ctx)}"
                 )
         return out
 
@@ -268,10 +320,21 @@ class Stacking:
                         {
                             "credential": creds[i].id,
                             "element": "ects",
-                            "request": f"Credential '{creds[i].id}': provide the notional "
+                            "request": f"{who(creds[i])}: provide the notional "
                             f"workload (ECTS) (needed for {t.id}: total ECTS).",
                         }
                     )
+                for total in t.totals:
+                    if creds[i].get(total.of) is None:
+                        out.append(
+                            {
+                                "credential": creds[i].id,
+                                "element": total.of,
+                                "request": f"{who(creds[i])}: provide the "
+                                f"{label_of(total.of, self.ev.ctx.catalogue)} "
+                                f"(needed for {t.id}: {total.title}).",
+                            }
+                        )
                 excluded = self.excluded.get(i, NOT_EXCLUDED)
                 out += excluded.requests
                 for reason in excluded.soft:
@@ -279,7 +342,7 @@ class Stacking:
                         {
                             "credential": creds[i].id,
                             "element": "exclusion",
-                            "request": f"Credential '{creds[i].id}': confirm whether this "
+                            "request": f"{who(creds[i])}: confirm whether this "
                             f"exclusion applies: {reason}.",
                         }
                     )
@@ -300,11 +363,11 @@ class Stacking:
         outcome = {
             "target": t.id,
             "awards": t.awards,
-            "credits": t.credits,
+            "credits": plain(t.credits) if t.credits is not None else None,
             "eligible_to_be_considered": status == MET,
         }
         if f is not None:
-            outcome["total_ects"] = round(sum(self.ects[i] or 0 for i in f.total), 2)
+            outcome["total_ects"] = plain(self.total(f.total, True))
         return {
             "rule": t.id,
             "kind": "stacking",

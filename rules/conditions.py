@@ -1,37 +1,58 @@
 """Parse and type-check the condition lists of a policy (`when`, `applies_to`, `checks`, ...).
 
-Conditions are checked against the closed vocabulary here, once, so the engine never sees a value
-of the wrong type (durable-rules would compare the string "abc" with a number and say it is larger).
+Conditions are checked against the policy's catalogue here, once, so the engine never sees a
+value of the wrong type (durable-rules would compare the string "abc" with a number and say it is
+larger). Each list is parsed in a scope: credential conditions may name credential elements,
+applicant facts and choices; application conditions only facts and choices; decision-table rows
+also the statuses of rules.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from rules.catalogue import APPLICATION, CREDENTIAL, OUTCOME, QUALIFIERS, Catalogue, Subject, scales
 from rules.errors import Problem, describe, suggest
-from rules.policy import Atom, Condition, Group
-from rules.vocabulary import ELEMENTS, OPERATORS, RULE_ELEMENTS, VOCABULARIES
+from rules.operators import MAX_PHRASE_WORDS, MAX_PHRASES, OPERATORS
+from rules.policy import Atom, Condition, Group, Ref, Table, TableTest
+from rules.values import INVALID, ValueReader, words
 
 MAX_DEPTH = 4
-MAX_LIST = 100  # longer value lists would exceed what the engine may hang off one condition
-_ISCED = re.compile(r"^[0-9]{2,4}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_ATOM_KEYS = {"element", "op", "value", "share"}
+_SUBJECT_KEYS = ("element", "fact", "choice")
+_STATUS_KEYS = ("rule", "target", "criterion")
+_QUALIFIER_KEYS = ("system", "framework", "scheme")
+_ATOM_KEYS = {*_SUBJECT_KEYS, *_QUALIFIER_KEYS, "op", "value", "share", "of", "warning"}
+_TABLE_KEYS = {"table", "match", "where", "on", "op", "warning"}
+_STATUS_ATOM_KEYS = {*_STATUS_KEYS, "status", "level", "op", "warning"}
 _GROUP_KEYS = {"all", "any", "equivalent_to"}
+SCOPES = {
+    CREDENTIAL: (CREDENTIAL, APPLICATION),
+    APPLICATION: (APPLICATION,),
+    OUTCOME: (OUTCOME, APPLICATION),
+}
 
 
 class ConditionParser:
     """Turns the raw condition lists of one document into typed `Group`s, collecting problems."""
 
-    def __init__(self, equivalences: Mapping[str, Group] | None = None):
+    def __init__(
+        self,
+        catalogue: Catalogue | None = None,
+        equivalences: Mapping[str, Group] | None = None,
+        tables: Mapping[str, Table] | None = None,
+    ):
         self.problems: list[Problem] = []
+        self.catalogue = catalogue or Catalogue(scales())
         self.equivalences = dict(equivalences or {})
+        self.tables = dict(tables or {})
         self.references: list[tuple[str, str]] = []  # (path, module) of equivalent_to uses
+        self.used: set[str] = set()  # subject keys and table ids the conditions name
+        self.values = ValueReader(self.problems)
 
-    def group(self, raw: Any, path: str, kind: str = "all", depth: int = 0) -> Group:
+    def group(
+        self, raw: Any, path: str, kind: str = "all", depth: int = 0, scope: str = CREDENTIAL
+    ) -> Group:
         if not isinstance(raw, list):
             self._problem(path, "expected a list of conditions", raw)
             return Group(kind, ())
@@ -40,57 +61,112 @@ class ConditionParser:
         if depth > MAX_DEPTH:
             self._problem(path, f"conditions nest deeper than {MAX_DEPTH} levels", raw)
             return Group(kind, ())
-        items = [self.item(x, f"{path}[{i}]", depth) for i, x in enumerate(raw)]
+        items = [self.item(x, f"{path}[{i}]", depth, scope) for i, x in enumerate(raw)]
         return Group(kind, tuple(x for x in items if x is not None))
 
-    def item(self, raw: Any, path: str, depth: int) -> Condition | None:
+    def item(self, raw: Any, path: str, depth: int, scope: str = CREDENTIAL) -> Condition | None:
         if not isinstance(raw, dict):
             self._problem(path, "expected a condition (a mapping with element, op, value)", raw)
             return None
         keys = set(raw)
         if keys & _GROUP_KEYS:
-            return self._group_item(raw, path, depth)
+            return self._group_item(raw, path, depth, scope)
+        if "table" in keys:
+            return self._table_atom(raw, path, scope)
+        if keys & set(_STATUS_KEYS):
+            return self._status_atom(raw, path, scope)
         unknown = keys - _ATOM_KEYS
         for key in sorted(unknown, key=str):
             self.problems.append(
                 Problem(
                     f"{path}.{key}",
-                    "unknown key; a condition has element, op, value (and share for covers), "
-                    "or is a group: all / any / equivalent_to",
+                    "unknown key; a condition has element (or fact, choice), op, value (and "
+                    "share for covers), or is a group: all / any / equivalent_to, or a table test",
                     suggest(key, sorted(_ATOM_KEYS | _GROUP_KEYS)),
                 )
             )
         if unknown:
             return None
-        return self.atom(raw, path)
+        return self.atom(raw, path, scope)
 
-    def _group_item(self, raw: dict, path: str, depth: int) -> Condition | None:
-        if len(raw) != 1:
+    def _group_item(self, raw: dict, path: str, depth: int, scope: str) -> Condition | None:
+        warning = self._warning(raw, path)
+        body = {k: v for k, v in raw.items() if k != "warning"}
+        if len(body) != 1:
             self._problem(path, "a group has exactly one key: all, any or equivalent_to", raw)
             return None
-        ((key, value),) = raw.items()
+        ((key, value),) = body.items()
         if key == "equivalent_to":
             if not isinstance(value, str) or not value:
                 self._problem(f"{path}.equivalent_to", "expected a module code", value)
                 return None
             self.references.append((f"{path}.equivalent_to", value))
-            return Group("any", (), label=f"equivalent to {value}")
-        return self.group(value, f"{path}.{key}", key, depth + 1)
+            return Group("any", (), label=f"equivalent to {value}", warning=warning)
+        if key not in ("all", "any"):
+            self._problem(path, "a group has exactly one key: all, any or equivalent_to", raw)
+            return None
+        found = self.group(value, f"{path}.{key}", key, depth + 1, scope)
+        return Group(found.kind, found.items, warning=warning)
 
-    def atom(self, raw: dict, path: str) -> Atom | None:
-        name = raw.get("element")
-        element = ELEMENTS.get(name) if isinstance(name, str) else None
+    # --- subjects ----------------------------------------------------------------------------
+
+    def subject(self, raw: dict, path: str, scope: str) -> Subject | None:
+        named = [k for k in _SUBJECT_KEYS if k in raw]
+        if len(named) != 1:
+            self._problem(path, "expected exactly one of element, fact or choice", raw)
+            return None
+        key = named[0]
+        name = raw[key]
+        prefix = "" if key == "element" else f"{key}:"
+        found = self.catalogue.get(f"{prefix}{name}") if isinstance(name, str) else None
+        if found is None or found.scope not in SCOPES[scope] or found.scope == OUTCOME:
+            self._unknown_subject(key, name, path, scope, found)
+            return None
+        qualifiers = [q for q in _QUALIFIER_KEYS if q in raw]
+        wanted = QUALIFIERS.get(found.type)
+        for q in qualifiers:
+            if q != wanted:
+                why = f"'{q}' does not apply to {found.key} ({found.type})"
+                self._problem(f"{path}.{q}", why, raw[q], suggest(wanted, [wanted or ""]))
+                return None
+        if wanted and wanted in raw:
+            qualified = self.catalogue.qualified(found, str(raw[wanted]))
+            if isinstance(qualified, str):
+                self.problems.append(
+                    Problem(f"{path}.{wanted}", f"{describe(raw[wanted])}: {qualified}")
+                )
+                return None
+            self.used.add(found.key)
+            found = qualified
+        self.used.add(found.key)
+        return found
+
+    def _unknown_subject(self, key: str, name: Any, path: str, scope: str, found: Any) -> None:
+        prefix = "" if key == "element" else f"{key}:"
+        if found is not None and found.scope == CREDENTIAL:
+            why = "is about a credential; here only applicant facts and choices can be tested"
+        elif key == "element" and name in ("learner",):
+            why = "is personal data and cannot be used in a rule"
+        else:
+            why = "is not known" if key == "element" else f"is not a declared {key}"
+        allowed = [n for s in SCOPES[scope] for n in self.catalogue.names(s, prefix)]
+        if key == "element":
+            allowed = [n for n in allowed if ":" not in n]
+        listing = ", ".join(allowed) if allowed else "none are declared"
+        self.problems.append(
+            Problem(
+                f"{path}.{key}",
+                f"{key} {describe(name)} {why}; expected one of: {listing}",
+                suggest(name, allowed),
+            )
+        )
+
+    # --- atoms -------------------------------------------------------------------------------
+
+    def atom(self, raw: dict, path: str, scope: str = CREDENTIAL) -> Atom | None:
+        subject = self.subject(raw, path, scope)
         op_name = raw.get("op")
         op = OPERATORS.get(op_name) if isinstance(op_name, str) else None
-        if element is None or not element.usable_in_rules:
-            why = "is personal data and cannot be used in a rule" if element else "is not known"
-            self.problems.append(
-                Problem(
-                    f"{path}.element",
-                    f"element {describe(name)} {why}; expected one of: {', '.join(RULE_ELEMENTS)}",
-                    suggest(name, RULE_ELEMENTS),
-                )
-            )
         if op is None:
             self.problems.append(
                 Problem(
@@ -100,136 +176,188 @@ class ConditionParser:
                     suggest(op_name, OPERATORS),
                 )
             )
-        if element is None or op is None or not element.usable_in_rules:
+        if subject is None or op is None:
             return None
-        if element.type not in op.types:
-            usable = [o.name for o in OPERATORS.values() if element.type in o.types]
-            self._problem(
-                f"{path}.op",
-                f"operator '{op.name}' does not apply to {element.name} ({element.type}); "
-                f"expected one of: {', '.join(usable)}",
-                op_name,
-            )
+        if subject.type not in op.types or (subject.type in QUALIFIERS and op.name != "known"):
+            self._wrong_operator(subject, op.name, op_name, path)
             return None
+        warning = self._warning(raw, path)
         share = self._share(raw, path, op.name)
+        of = self._of(raw, path, op.name, scope)
         if op.value == "none":
             if "value" in raw:
                 self._problem(f"{path}.value", f"'{op.name}' takes no value", raw["value"])
                 return None
-            return Atom(element.name, op.name)
+            return Atom(subject.key, op.name, warning=warning)
         if "value" not in raw:
             self._problem(f"{path}.value", f"'{op.name}' needs a value", None)
             return None
-        value = self._value(raw["value"], f"{path}.value", element.name, op.value)
-        if value is _INVALID:
+        if isinstance(raw["value"], dict) and op.value == "scalar":
+            ref = self._ref(raw["value"], f"{path}.value", subject, scope)
+            return None if ref is None else Atom(subject.key, op.name, ref, warning=warning)
+        value = self._value(raw["value"], f"{path}.value", subject, op.value)
+        if value is INVALID:
             return None
-        return Atom(element.name, op.name, value, share)
+        return Atom(subject.key, op.name, value, share, of, warning)
 
-    def _share(self, raw: dict, path: str, op: str) -> float | None:
+    def _wrong_operator(self, subject: Subject, op: str, written: Any, path: str) -> None:
+        if subject.type in QUALIFIERS and op != "known":
+            wanted = QUALIFIERS[subject.type]
+            self._problem(
+                f"{path}.{wanted}",
+                f"{subject.key} is a structured value: say which {wanted} to read it in "
+                f"(e.g. {wanted}: ...) or test it with 'known'",
+                None,
+            )
+            return
+        usable = [o.name for o in OPERATORS.values() if subject.type in o.types]
+        self._problem(
+            f"{path}.op",
+            f"operator '{op}' does not apply to {subject.key} ({subject.type}); "
+            f"expected one of: {', '.join(usable)}",
+            written,
+        )
+
+    def _share(self, raw: dict, path: str, op: str) -> Any:
         if "share" not in raw:
-            return 1.0 if op == "covers" else None
+            return self.values.number(1) if op == "covers" else None
         share = raw["share"]
         if op != "covers":
             self._problem(f"{path}.share", "share is only used with the 'covers' operator", share)
-        elif not _is_number(share) or not 0 < share <= 1:
+            return None
+        number = self.values.fraction(share, f"{path}.share")
+        if number is None or not 0 < number <= 1:
             self._problem(f"{path}.share", "expected a number above 0 and at most 1", share)
-        else:
-            return float(share)
-        return None
+            return None
+        return number
 
-    def _value(self, raw: Any, path: str, element: str, shape: str) -> Any:
+    def _of(self, raw: dict, path: str, op: str, scope: str) -> str | None:
+        if "of" not in raw:
+            return None
+        if op != "within_years":
+            self._problem(f"{path}.of", "`of` is only used with 'within_years'", raw["of"])
+            return None
+        dummy = Subject("", CREDENTIAL, "", "", "date", "date")
+        ref = self._ref(raw["of"], f"{path}.of", dummy, scope)
+        return ref.key if ref else None
+
+    def _ref(self, raw: Any, path: str, subject: Subject, scope: str) -> Ref | None:
+        """`{fact: NAME}` or `{choice: NAME}`: compare with that value, of the same type."""
+        if not isinstance(raw, dict) or len(raw) != 1 or not set(raw) <= {"fact", "choice"}:
+            self._problem(path, "expected a value, or {fact: NAME} / {choice: NAME}", raw)
+            return None
+        other = self.subject(raw, path, APPLICATION if scope == APPLICATION else scope)
+        if other is None:
+            return None
+        if other.type != subject.type or other.values != subject.values:
+            self._problem(
+                path, f"{other.key} is a {other.type}; {subject.key} needs a {subject.type}", raw
+            )
+            return None
+        return Ref(other.key)
+
+    def _value(self, raw: Any, path: str, subject: Subject, shape: str) -> Any:
         if shape == "years":
             if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 100:
                 self._problem(path, "expected a whole number of years from 1 to 100", raw)
-                return _INVALID
+                return INVALID
             return raw
         if shape == "prefix":
-            if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{2,3}", raw):
+            if not isinstance(raw, str) or not raw.isdigit() or len(raw) not in (2, 3):
                 self._problem(path, "expected a 2- or 3-digit ISCED-F code, as a string", raw)
-                return _INVALID
+                return INVALID
             return raw
+        if shape == "phrases":
+            return self._phrases(raw, path)
+        item_type = subject.type.removesuffix("_list") if subject.type.endswith("_list") else None
         if shape == "list":
-            if not isinstance(raw, list) or not raw or len(raw) > MAX_LIST:
-                self._problem(path, f"expected a list of 1 to {MAX_LIST} values", raw)
-                return _INVALID
-            values = [self._scalar(v, f"{path}[{i}]", element) for i, v in enumerate(raw)]
-            if any(v is _INVALID for v in values):
-                return _INVALID
-            return tuple(sorted(set(values), key=_sort_key))
-        return self._scalar(raw, path, element)
+            return self.values.scalars(raw, path, subject, item_type)
+        return self.values.scalar(raw, path, subject, item_type)
 
-    def _scalar(self, raw: Any, path: str, element_name: str) -> Any:
-        element = ELEMENTS[element_name]
-        kind = element.type
-        if kind in ("decimal", "integer"):
-            ok = _is_number(raw) and (kind == "decimal" or isinstance(raw, int))
-            if ok and element.minimum is not None and raw < element.minimum:
-                ok = False
-            if ok and element.maximum is not None and raw > element.maximum:
-                ok = False
-            if not ok:
-                self._problem(path, f"expected {_range_text(element)} for {element.name}", raw)
-                return _INVALID
-            return int(raw) if kind == "integer" else float(raw)
-        if kind == "date":
-            if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
-                return raw
-            try:
-                return dt.date.fromisoformat(raw) if isinstance(raw, str) else _INVALID
-            except ValueError:
-                pass
-            self._problem(path, "expected an ISO date (YYYY-MM-DD)", raw)
-            return _INVALID
-        if kind == "isced" and not (isinstance(raw, str) and _ISCED.match(raw)):
-            self._problem(path, "expected an ISCED-F code of 2 to 4 digits, as a string", raw)
-            return _INVALID
-        if not isinstance(raw, str) or not raw:
-            self._problem(path, f"expected a non-empty string for {element.name}", raw)
-            return _INVALID
-        if kind == "country" and not _COUNTRY.match(raw):
-            self._problem(path, "expected an ISO 3166-1 alpha-2 country code such as 'SE'", raw)
-            return _INVALID
-        if kind == "code":
-            codes = VOCABULARIES[element.vocabulary or ""].codes()
-            if raw not in codes:
-                self.problems.append(
-                    Problem(
-                        path,
-                        f"{describe(raw)} is not a {element.label} code; expected one of: "
-                        f"{', '.join(codes)}",
-                        suggest(raw, codes),
-                    )
+    def _phrases(self, raw: Any, path: str) -> Any:
+        phrases = [raw] if isinstance(raw, str) else raw
+        if not isinstance(phrases, list) or not 1 <= len(phrases) <= MAX_PHRASES:
+            self._problem(path, f"expected a word or phrase, or a list of 1 to {MAX_PHRASES}", raw)
+            return INVALID
+        out = []
+        for i, phrase in enumerate(phrases):
+            found = words(phrase) if isinstance(phrase, str) else ()
+            if not 1 <= len(found) <= MAX_PHRASE_WORDS:
+                where = path if isinstance(raw, str) else f"{path}[{i}]"
+                self._problem(where, f"expected 1 to {MAX_PHRASE_WORDS} words", phrase)
+                return INVALID
+            out.append(phrase)
+        return tuple(sorted(set(out)))
+
+    # --- tables and statuses -----------------------------------------------------------------
+
+    def _table_atom(self, raw: dict, path: str, scope: str) -> Atom | None:
+        from rules.table_tests import parse_table_test  # tables parse their column tests with us
+
+        for key in sorted(set(raw) - _TABLE_KEYS, key=str):
+            self.problems.append(Problem(f"{path}.{key}", "unknown key", suggest(key, _TABLE_KEYS)))
+        op = raw.get("op", "matches")
+        if op not in ("matches", "no_match"):
+            self._problem(f"{path}.op", "a table test's op is matches (default) or no_match", op)
+            return None
+        test = parse_table_test(self, raw, path, scope)
+        if test is None:
+            return None
+        self.used.add(f"table:{test.table}")
+        return Atom(f"table:{test.table}", op, test, warning=self._warning(raw, path))
+
+    def _status_atom(self, raw: dict, path: str, scope: str) -> Atom | None:
+        if scope != OUTCOME:
+            self._problem(path, "rule statuses can only be tested in a decision table", raw)
+            return None
+        for key in sorted(set(raw) - _STATUS_ATOM_KEYS, key=str):
+            self.problems.append(Problem(f"{path}.{key}", "unknown key"))
+        named = [k for k in _STATUS_KEYS if k in raw]
+        what = [k for k in ("status", "level") if k in raw]
+        if len(named) != 1 or len(what) != 1:
+            self._problem(
+                path, "expected one of rule/target/criterion and one of status/level", raw
+            )
+            return None
+        key = f"{what[0]}:{raw[named[0]]}"
+        subject = self.catalogue.get(key)
+        if subject is None:
+            ids = sorted(
+                s.name for k, s in self.catalogue.subjects.items() if k.startswith(what[0])
+            )
+            self.problems.append(
+                Problem(
+                    f"{path}.{named[0]}",
+                    f"no {named[0]} {describe(raw[named[0]])} with a {what[0]}; expected one of: "
+                    f"{', '.join(ids)}",
+                    suggest(raw[named[0]], ids),
                 )
-                return _INVALID
-        return raw
+            )
+            return None
+        self.used.add(key)
+        op = raw.get("op", "in" if isinstance(raw[what[0]], list) else "eq")
+        if op not in ("eq", "ne", "in", "not_in", "gte", "lte") or (
+            op in ("gte", "lte") and subject.type != "ordinal"
+        ):
+            self._problem(f"{path}.op", "expected eq, ne, in, not_in (or gte/lte for a level)", op)
+            return None
+        shape = "list" if op in ("in", "not_in") else "scalar"
+        value = self._value(raw[what[0]], f"{path}.{what[0]}", subject, shape)
+        if value is INVALID:
+            return None
+        return Atom(key, op, value, warning=self._warning(raw, path))
+
+    def _warning(self, raw: dict, path: str) -> str | None:
+        text = raw.get("warning")
+        if text is None:
+            return None
+        if not isinstance(text, str) or not 0 < len(text.strip()) <= 500:
+            self._problem(f"{path}.warning", "expected text of 1 to 500 characters", text)
+            return None
+        return text
 
     def _problem(self, path: str, message: str, given: Any) -> None:
         self.problems.append(Problem(path, f"{message}; got {describe(given)}"))
-
-
-class _Invalid:
-    def __repr__(self) -> str:
-        return "<invalid>"
-
-
-_INVALID = _Invalid()
-
-
-def _is_number(raw: Any) -> bool:
-    return isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw == raw
-
-
-def _sort_key(value: Any) -> tuple[str, str]:
-    return (type(value).__name__, str(value))
-
-
-def _range_text(element: Any) -> str:
-    kind = "a whole number" if element.type == "integer" else "a number"
-    if element.minimum is not None and element.maximum is not None:
-        return f"{kind} from {element.minimum:g} to {element.maximum:g}"
-    if element.minimum is not None:
-        return f"{kind} of at least {element.minimum:g}"
-    return kind
 
 
 def resolve_equivalences(group: Group, tables: Mapping[str, Group]) -> Group:
@@ -238,9 +366,26 @@ def resolve_equivalences(group: Group, tables: Mapping[str, Group]) -> Group:
     for item in group.items:
         if isinstance(item, Group) and item.label and item.label.startswith("equivalent to "):
             module = item.label.removeprefix("equivalent to ")
-            items.append(Group("any", tables[module].items, item.label))
+            items.append(Group("any", tables[module].items, item.label, item.warning))
         elif isinstance(item, Group):
-            items.append(Group(item.kind, resolve_equivalences(item, tables).items, item.label))
+            found = resolve_equivalences(item, tables)
+            items.append(Group(item.kind, found.items, item.label, item.warning))
         else:
             items.append(item)
-    return Group(group.kind, tuple(items), group.label)
+    return Group(group.kind, tuple(items), group.label, group.warning)
+
+
+def group_subjects(condition: Condition) -> set[str]:
+    """Every subject key a condition tests (table tests give their match subjects too)."""
+    if isinstance(condition, Atom):
+        keys = {condition.element}
+        if isinstance(condition.value, Ref):
+            keys.add(condition.value.key)
+        if isinstance(condition.value, TableTest):
+            keys |= {k for _, k in condition.value.match}
+            if condition.value.on:
+                keys.add(condition.value.on)
+        if condition.of:
+            keys.add(condition.of)
+        return keys
+    return {k for item in condition.items for k in group_subjects(item)}

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from rules.numbers import NumberError, constant, interval
 from rules.vocabulary import ASPECTS, LISBON_OUTCOMES, PURPOSES, STATUSES
 
 ID = validate.Regexp(
@@ -58,8 +59,26 @@ class Strict(Schema):
         unknown = RAISE
 
 
+class HoursPerEcts(fields.Field):
+    """A number of hours, or {min, max} where the source gives a range (ECTS: 25 to 30)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            if isinstance(value, dict) and set(value) == {"min", "max"}:
+                low, high = constant(value["min"]), constant(value["max"])
+                if not 1 <= low < high <= 100:
+                    raise NumberError("expected 1 ≤ min < max ≤ 100")
+                return interval(low, high)
+            number = constant(value) if not isinstance(value, str) else None
+        except (NumberError, TypeError) as exc:
+            raise ValidationError(f"expected hours from 1 to 100, or {{min, max}}: {exc}") from None
+        if number is None or not 1 <= number <= 100:
+            raise ValidationError(f"expected hours from 1 to 100, or {{min, max}}; got {value!r}")
+        return number
+
+
 class SettingsSchema(Strict):
-    hours_per_ects = StrictNumber(validate=validate.Range(min=1, max=100))
+    hours_per_ects = HoursPerEcts()
     double_counting = fields.String(validate=validate.OneOf(("forbidden", "allowed")))
     overlap = fields.Nested(
         lambda: OverlapSchema(),
@@ -138,6 +157,7 @@ class TargetSchema(Strict):
     shares = fields.List(fields.Nested(ShareSchema))
     awards = _text()
     credits = StrictNumber(validate=validate.Range(min=0))
+    totals = fields.List(fields.Raw())
 
 
 class ExpectationSchema(Strict):
@@ -149,7 +169,15 @@ class ExampleSchema(Strict):
     name = _text(required=True)
     as_of = IsoDate(required=True)
     wallet = fields.Raw(required=True)
+    applicant = fields.Dict(keys=fields.String())
+    request = fields.Raw()
     expect = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+
+
+class SourceSchema(Strict):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    retrieved = IsoDate()
+    note = fields.String(validate=validate.Length(max=2000))
 
 
 class PolicySchema(Strict):
@@ -167,11 +195,30 @@ class PolicySchema(Strict):
     recognition = fields.List(fields.Nested(RecognitionSchema))
     targets = fields.List(fields.Nested(TargetSchema))
     examples = fields.List(fields.Nested(ExampleSchema))
+    # Language 2: read by their own readers (rules.declarations, rules.tables, ...), which report
+    # problems with paths; here they only need to be present.
+    source = fields.Raw()
+    imports = fields.List(fields.Raw())
+    elements = fields.Raw()
+    facts = fields.Raw()
+    frameworks = fields.Raw()
+    credit_systems = fields.Raw()
+    grade_schemes = fields.Raw()
+    tables = fields.Raw()
+    lookups = fields.Raw()
+    computed = fields.Raw()
+    classifications = fields.Raw()
+    mappings = fields.Raw()
+    criteria = fields.List(fields.Raw())
+    dispositions = fields.Raw()
+    requests = fields.Raw()
 
     @validates_schema
     def check_period(self, data: dict, **kwargs: Any) -> None:
         start, end = data.get("effective_from"), data.get("effective_to")
         if start and end and end < start:
             raise ValidationError("effective_to is before effective_from", "effective_to")
-        if not data.get("recognition") and not data.get("targets"):
-            raise ValidationError("a policy needs at least one recognition rule or target")
+        if not data.get("recognition") and not data.get("targets") and not data.get("criteria"):
+            raise ValidationError(
+                "a policy needs at least one recognition rule, target or criterion"
+            )

@@ -6,7 +6,7 @@ validator, the README check, the engine and the explanation all read one table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 
@@ -142,17 +142,24 @@ VOCABULARIES: MappingProxyType[str, Vocabulary] = MappingProxyType(
 
 # Value types an element can have. Conditions are typed: an operator declares which of these it
 # accepts, and a condition's value is checked against the element's type when the policy loads.
-VALUE_TYPES = (
+# `ordinal` is a code from an ordered list (levels, grades on a letter scale), compared by rank;
+# `credits`, `level` and `grade` are structured values a condition reads through a qualifier
+# (a credit system, a framework, a grade scheme).
+SCALAR_TYPES = (
     "decimal",
     "integer",
     "date",
+    "boolean",
     "country",
     "text",
     "code",
+    "ordinal",
     "isced",
-    "text_list",
-    "uri_list",
+    "uri",
 )
+LIST_TYPES = ("text_list", "uri_list", "code_list", "country_list", "isced_list")
+STRUCTURED_TYPES = ("credits", "level", "grade")
+VALUE_TYPES = SCALAR_TYPES + LIST_TYPES + STRUCTURED_TYPES
 
 
 @dataclass(frozen=True)
@@ -168,7 +175,7 @@ class Element:
     usable_in_rules: bool = True
     minimum: float | None = None
     maximum: float | None = None
-    derived: bool = False
+    annex: bool = True  # an Annex I element (False: credstack's structured extensions)
 
 
 _ELEMENTS = (
@@ -279,9 +286,9 @@ _ELEMENTS = (
     Element(
         "grade",
         "grade achieved",
-        "text",
-        "Grade as awarded. Personal data: never usable in a rule.",
-        usable_in_rules=False,
+        "grade",
+        "Grade as awarded: text, or {scheme, value} (points also carry max). Rules compare it "
+        "in a grade scheme; it stays out of logs and the audit trail.",
     ),
     Element(
         "stackability",
@@ -312,8 +319,51 @@ _ELEMENTS = (
     ),
 )
 
-ELEMENTS: MappingProxyType[str, Element] = MappingProxyType({e.name: e for e in _ELEMENTS})
-RULE_ELEMENTS = tuple(e.name for e in _ELEMENTS if e.usable_in_rules)
+# Beside Annex I: structured values real policies test, and quality assurance beyond one code.
+_EXTENDED = (
+    Element(
+        "credits",
+        "credit value",
+        "credits",
+        "{system, value}: credit in a credit system (ECTS, NZ credits, CATS, US semester hours, "
+        "...); rules read it in any system, converted exactly.",
+        annex=False,
+    ),
+    Element(
+        "framework_level",
+        "qualifications framework level",
+        "level",
+        "{framework, level}: a level in a national qualifications framework (NZQF, AQF, SCQF, "
+        "...); rules read it in that framework, or as EQF through the official referencing.",
+        annex=False,
+    ),
+    Element(
+        "qa_framework",
+        "quality assurance framework",
+        "text",
+        "The framework or standard of the quality assurance (e.g. ESG).",
+        annex=False,
+    ),
+    Element(
+        "qa_agency",
+        "quality assurance agency",
+        "text",
+        "The agency that carried out the external quality assurance.",
+        annex=False,
+    ),
+    Element(
+        "qa_register_id",
+        "quality assurance register reference",
+        "text",
+        "The awarding body's or the decision's id in a quality assurance register (e.g. DEQAR).",
+        annex=False,
+    ),
+)
+
+ELEMENTS: MappingProxyType[str, Element] = MappingProxyType(
+    {e.name: e for e in _ELEMENTS + _EXTENDED}
+)
+RULE_ELEMENTS = tuple(e.name for e in ELEMENTS.values() if e.usable_in_rules)
 MANDATORY_ELEMENTS = tuple(e.name for e in _ELEMENTS if e.mandatory)
 
 # Names the engine reserves inside a fact; no element may ever be called one of these.
@@ -322,67 +372,7 @@ RESERVED_FACT_FIELDS = frozenset({"sid", "id", "$s", "g", "c"})
 PROVENANCE = ("native", "vocabulary", "extension", "free_text", "inferred", "absent")
 
 
-@dataclass(frozen=True)
-class Operator:
-    """A comparison a condition can make, with the element types it applies to."""
-
-    name: str
-    symbol: str
-    types: tuple[str, ...]
-    value: str  # what the value must be: "scalar", "list", "years", "prefix", "none"
-    help: str
-    extra: tuple[str, ...] = field(default=())
-
-
-_ORDERED = ("decimal", "integer", "date")
-_SCALAR = ("decimal", "integer", "date", "country", "text", "code", "isced")
-_LISTS = ("text_list", "uri_list")
-
-_OPERATORS = (
-    Operator("eq", "=", _SCALAR, "scalar", "equals the value"),
-    Operator("ne", "≠", _SCALAR, "scalar", "differs from the value"),
-    Operator("gt", ">", _ORDERED, "scalar", "greater than (later than, for dates)"),
-    Operator("gte", "≥", _ORDERED, "scalar", "at least (on or after, for dates)"),
-    Operator("lt", "<", _ORDERED, "scalar", "less than (earlier than, for dates)"),
-    Operator("lte", "≤", _ORDERED, "scalar", "at most (on or before, for dates)"),
-    Operator("in", "in", _SCALAR, "list", "is one of the listed values"),
-    Operator("not_in", "not in", _SCALAR, "list", "is none of the listed values"),
-    Operator(
-        "within_years",
-        "within",
-        ("date",),
-        "years",
-        "issued no more than N years before the application (as-of) date",
-    ),
-    Operator(
-        "starts_with",
-        "starts with",
-        ("isced",),
-        "prefix",
-        "field of study code starts with the given 2- or 3-digit ISCED-F code",
-    ),
-    Operator("contains", "contains", _LISTS, "scalar", "the list contains the value"),
-    Operator("not_contains", "does not contain", _LISTS, "scalar", "the list lacks the value"),
-    Operator(
-        "covers",
-        "covers",
-        _LISTS,
-        "list",
-        "contains at least `share` (0–1, default 1) of the listed values",
-        extra=("share",),
-    ),
-    Operator(
-        "known",
-        "is known",
-        _SCALAR + _LISTS,
-        "none",
-        "the element is present; absent gives 'unknown' and an evidence request",
-    ),
-)
-
-OPERATORS: MappingProxyType[str, Operator] = MappingProxyType({o.name: o for o in _OPERATORS})
-
 LISBON_OUTCOMES = ("full", "partial", "conditional", "alternative", "refused")
 ASPECTS = ("level", "workload", "quality", "profile", "learning_outcomes", "requirements")
-PURPOSES = ("admission", "credit", "employment")
+PURPOSES = ("admission", "credit", "recognition", "employment", "approval")
 STATUSES = ("met", "not_met", "unknown", "not_applicable")

@@ -15,8 +15,8 @@ from bench.report import format_report
 from bench.run import run
 from bench.synthetic import AS_OF, policy_document, wallet
 from engine.compile import compile_policy
-from engine.facts import effective
 from engine.matching import match_durable, match_reference
+from engine.views import plain_views
 from rules.loader import load_policy
 from tests.strategies import AS_OF as STRATEGY_AS_OF
 from tests.strategies import policies, wallets
@@ -25,10 +25,9 @@ from tests.strategies import policies, wallets
 def _inputs(rules: int, credentials: int, seed: int = 0):
     policy = load_policy(policy_document(rules, seed))
     compiled = compile_policy(policy)
-    creds = [
-        effective(c, policy.settings)
-        for c in sorted(wallet(credentials, seed).credentials, key=lambda c: c.id)
-    ]
+    creds = plain_views(
+        policy, sorted(wallet(credentials, seed).credentials, key=lambda c: c.id), AS_OF
+    )
     return compiled, creds
 
 
@@ -76,7 +75,7 @@ def test_loop_agrees_with_reference_on_random_policies(doc, w) -> None:
     """Every operator and nesting the property tests use, text lists (case folding) included."""
     policy = load_policy(doc)
     compiled = compile_policy(policy)
-    creds = [effective(c, policy.settings) for c in sorted(w.credentials, key=lambda c: c.id)]
+    creds = plain_views(policy, sorted(w.credentials, key=lambda c: c.id), STRATEGY_AS_OF)
     assert LoopMatcher(compiled)(creds, STRATEGY_AS_OF) == match_reference(
         compiled, creds, STRATEGY_AS_OF
     )

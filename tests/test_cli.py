@@ -9,7 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from rules.vocabulary import ELEMENTS, OPERATORS
+from rules.operators import OPERATORS
+from rules.vocabulary import ELEMENTS
 from views.cli.main import cli
 
 ROOT = Path(__file__).resolve().parent.parent

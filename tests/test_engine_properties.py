@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from engine.compile import compile_policy
 from engine.errors import EngineCompileError
 from engine.evaluate import evaluate
-from engine.facts import effective
 from engine.inputs import Credential, Wallet
 from engine.matching import match_durable, match_reference
+from engine.views import plain_views
 from rules.loader import load_policy
 from tests.strategies import AS_OF, policies, wallets
 
@@ -23,7 +23,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 def _creds(policy, wallet):
-    return [effective(c, policy.settings) for c in sorted(wallet.credentials, key=lambda c: c.id)]
+    return plain_views(policy, sorted(wallet.credentials, key=lambda c: c.id), AS_OF)
 
 
 def _compile(policy):

@@ -9,13 +9,14 @@ import hmac
 import io
 import json
 import math
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.inputs import Wallet, check_value
+from engine.inputs import Credits, Level, Wallet, check_value
 from models.credentials import terms
 from models.credentials.intake import (
     CSV_COLUMNS,
@@ -298,7 +299,8 @@ STRUCTURE_BAD = [
      None),
     ({"credentials": {}}, "credentials", "expected a list of credential objects; got {}", None),
     ({"credentials": [], "lerner": {}}, "lerner",
-     "expected learner or credentials; got the unknown key 'lerner'", "learner"),
+     "expected learner, credentials, applicant or request; got the unknown key 'lerner'",
+     "learner"),
     ({"credentials": [], "learner": {"name": "N"}}, "learner.id",
      "expected the learner's id as text; it is missing", None),
     ({"credentials": [], "learner": {"id": " "}}, "learner.id",
@@ -309,7 +311,8 @@ STRUCTURE_BAD = [
     ({"credentials": [{}]}, "credentials[0].id",
      "expected the credential's id as text; it is missing", None),
     ({"credentials": [{"id": "c", "eqf": 6}]}, "credentials[0].eqf",
-     "expected a credential element name, 'id' or 'provenance'; got the unknown key 'eqf'",
+     "expected a credential element name, 'id', 'provenance' or 'extensions'; "
+     "got the unknown key 'eqf'",
      "eqf_level"),
     ({"credentials": [{"id": "a"}, {"id": "a"}]}, "credentials[1].id",
      "expected an id not used by another credential (credentials[0] has it); got 'a'", None),
@@ -421,7 +424,8 @@ DOCUMENTED_COLUMNS = (
     "learner_id, credential_id, title, awarding_body, awarding_body_id, issuer_country, issued_on, "
     "ects, workload_hours, eqf_level, qf_ehea_cycle, assessment_type, participation_form, "
     "quality_assurance, supervision, field_of_study, skills, learning_outcomes, verification, "
-    "used_towards, stackability, prerequisites, grade, further_information"
+    "used_towards, stackability, prerequisites, grade, further_information, credits, "
+    "framework_level, qa_framework, qa_agency, qa_register_id"
 ).split(", ")
 
 
@@ -532,17 +536,18 @@ def test_bad_csv_cells(column, cell, message, suggestion):
     assert problem.suggestion == suggestion
 
 
+COLUMN = "expected a documented column name, or the name of an element a policy declares"
 CSV_HEADER_BAD = [
     (["learner_id", "credential_id", "eqf"],
-     "header (row 1), column 3: expected a documented column name; got 'eqf' "
+     f"header (row 1), column 3: {COLUMN}; got 'eqf' "
      "(did you mean 'eqf_level'?)"),
     (["learner_id", "credential_id", "learner"],
-     "header (row 1), column 3: expected a documented column name; got 'learner' "
+     f"header (row 1), column 3: {COLUMN}; got 'learner' "
      "(did you mean 'learner_id'?)"),
     (["learner_id", "credential_id", "ects", "ECTS"],
      "header (row 1), column 4: expected a documented column name not used before; got 'ects'"),
     (["learner_id", "", "credential_id"],
-     "header (row 1), column 2: expected a documented column name; got ''"),
+     f"header (row 1), column 2: {COLUMN}; got ''"),
     (["credential_id", "title"], "header (row 1): expected a column 'learner_id'; it is missing"),
     (["learner_id", "title"], "header (row 1): expected a column 'credential_id'; it is missing"),
 ]  # fmt: skip
@@ -714,6 +719,13 @@ VALUES = {
     "uri_list": st.lists(
         st.from_regex(r"[a-z0-9-]{1,12}", fullmatch=True).map(ESCO.__add__), min_size=1, max_size=3
     ),
+    "grade": _TEXT.filter(lambda t: ":" not in t),
+    "credits": st.fixed_dictionaries(
+        {"system": st.sampled_from(("ects", "nz_credit")), "value": st.integers(0, 120)}
+    ),
+    "level": st.fixed_dictionaries(
+        {"framework": st.sampled_from(("nzqf", "scqf")), "level": st.sampled_from(("1", "7"))}
+    ),
 }
 CREDENTIAL = st.fixed_dictionaries(
     {},
@@ -732,6 +744,8 @@ def _expected(name: str, raw: object) -> object:
         "date": dt.date.fromisoformat,
         "text_list": tuple,
         "uri_list": tuple,
+        "credits": lambda v: Credits(v["system"], Fraction(v["value"])),
+        "level": lambda v: Level(v["framework"], v["level"]),
     }.get(kind, lambda v: v)(raw)
 
 
@@ -765,6 +779,9 @@ def test_random_valid_wallets_round_trip_through_csv(credentials):
     credentials = [{k: v for k, v in c.items() if k in columns} for c in credentials]
 
     def cell(value: object) -> str:
+        if isinstance(value, dict):  # credits SYSTEM:VALUE, framework_level FRAMEWORK:LEVEL
+            first = value.get("system", value.get("framework"))
+            return f"{first}:{value.get('value', value.get('level'))}"
         return "|".join(value) if isinstance(value, list) else str(value)
 
     rows = [

@@ -358,4 +358,8 @@ def test_a_possible_exclusion_asks_for_evidence_and_unused_respects_exclusions()
     assert [(r["credential"], r["element"]) for r in outcomes["r"]["evidence_requests"]] == [
         ("c1", "used_towards")
     ]
-    assert {u["credential"]: u["could_count_towards"] for u in result["unused"]}["c2"] == []
+    # c2 is set aside by the exclusion: listed with its reason, not as unused.
+    assert "c2" not in [u["credential"] for u in result["unused"]]
+    assert [(r["credential"], r["reason"]) for r in result["set_aside"]] == [
+        ("c2", "already counted towards the BSc")
+    ]

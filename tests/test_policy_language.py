@@ -71,7 +71,7 @@ def test_base_policy_loads_with_defaults():
         (f"{ATOM}.value", True, "expected a whole number"),
         (f"{ATOM}.value", 9, "from 1 to 8"),
         (f"{ATOM}.element", "learner", "personal data"),
-        (f"{ATOM}.element", "grade", "personal data"),
+        (f"{ATOM}.element", "grade", "grade is a structured value: say which scheme"),
         (f"{ATOM}.op", "starts_with", "does not apply to eqf_level"),
         (f"{ATOM}.share", 0.5, "share is only used with the 'covers' operator"),
         (f"{ATOM}.valeu", 1, "did you mean 'value'"),
@@ -83,7 +83,7 @@ def test_base_policy_loads_with_defaults():
         ("effective_from", "2026-13-01", "effective_from"),
         ("effective_to", "2025-01-01", "effective_to is before effective_from"),
         ("versoin", "2", "did you mean 'version'"),
-        ("recognition", [], "at least one recognition rule or target"),
+        ("recognition", [], "at least one recognition rule, target or criterion"),
     ],
 )
 def test_bad_policies_name_the_path_and_what_was_expected(path, value, expected):

@@ -15,6 +15,7 @@ import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from marshmallow import ValidationError
@@ -32,7 +33,8 @@ ANONYMOUS = "anonymous"
 # For development and tests only: deployments pass their own secret (a leaked or shared key makes
 # learner keys linkable across installations).
 DEVELOPMENT_LEARNER_KEY_SECRET = b"credstack-DEVELOPMENT-ONLY-learner-key-secret"
-_CREDENTIAL_WHAT = "a credential element name, 'id' or 'provenance'"
+EXTENSION = "extension:"  # CSV columns that are not Annex I elements
+_CREDENTIAL_WHAT = "a credential element name, 'id', 'provenance' or 'extensions'"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ def _column_help(name: str) -> str:
         "isced": "2 to 4 digits (keep leading zeros, e.g. 0613).",
         "text_list": f"Items separated by {cs.LIST_SEPARATOR}.",
         "uri_list": f"Absolute URIs separated by {cs.LIST_SEPARATOR}.",
+        "credits": "Written SYSTEM:VALUE, e.g. nz_credit:15.",
+        "level": "Written FRAMEWORK:LEVEL, e.g. scqf:9.",
+        "grade": "Text as awarded, or SCHEME:GRADE, e.g. ects_grade:B.",
     }.get(element.type, "")
     if element.vocabulary:
         codes = ", ".join(VOCABULARIES[element.vocabulary].codes())
@@ -65,7 +70,8 @@ _CSV_ELEMENTS = (
     "workload_hours", "eqf_level", "qf_ehea_cycle", "assessment_type", "participation_form",
     "quality_assurance", "supervision", "field_of_study", "skills", "learning_outcomes",
     "verification", "used_towards", "stackability", "prerequisites", "grade",
-    "further_information",
+    "further_information", "credits", "framework_level", "qa_framework", "qa_agency",
+    "qa_register_id",
 )  # fmt: skip
 CSV_COLUMNS: tuple[CsvColumn, ...] = (
     CsvColumn(
@@ -162,7 +168,14 @@ def wallet_from_document(
         credentials.append(_build(loaded, item, f"native:{where}"))
     if problems:
         raise IntakeError(problems, source)
-    return Wallet(learner_key(learner_id, learner_key_secret), tuple(credentials))
+    applicant = doc.get("applicant") if "credentials" in doc else None
+    request = cs.request_from(doc["request"]) if doc.get("request") is not None else None
+    return Wallet(
+        learner_key(learner_id, learner_key_secret),
+        tuple(credentials),
+        MappingProxyType({k: v for k, v in (applicant or {}).items() if v is not None}),
+        request,
+    )
 
 
 def _read_wallet_keys(doc: dict, problems: list[Problem]) -> tuple[str, list]:
@@ -171,7 +184,10 @@ def _read_wallet_keys(doc: dict, problems: list[Problem]) -> tuple[str, list]:
         wallet = cs.WalletSchema().load(doc)
     except ValidationError as exc:
         problems += problems_from(
-            exc.messages, "", ("learner", "credentials"), "learner or credentials"
+            exc.messages,
+            "",
+            ("learner", "credentials", "applicant", "request"),
+            "learner, credentials, applicant or request",
         )
         bad_list = "credentials" in exc.messages  # type: ignore[operator]
         return ANONYMOUS, [] if bad_list else doc["credentials"]
@@ -192,7 +208,7 @@ def _build(loaded: dict, raw: dict, source_prefix: str) -> Credential:
     for name, entry in stated.items():
         if name not in values and name != "learner":  # stated "absent": say where it was sought
             provenance[name] = _provenance(entry, f"{source_prefix}{name}")
-    return Credential.of(loaded["id"], values, provenance)
+    return Credential.of(loaded["id"], values, provenance, loaded.get("extensions"))
 
 
 def _provenance(entry: dict, source: str) -> Provenance:
@@ -306,15 +322,20 @@ class _Sheet:
             self.problems.append(Problem("header (row 1)", "expected column names; got none"))
         known = [c.name for c in CSV_COLUMNS]
         for position, name in enumerate(names, start=1):
-            ok = name in known and name not in self.columns
-            if not ok:
-                again = name in self.columns
+            again = name in self.columns or f"{EXTENSION}{name}" in self.columns
+            # Other columns carry elements a policy declares, unless they look like a typo.
+            near = suggest(name, known) if name not in known else None
+            extension = name not in known and not near and cs.extension_name(name)
+            if again or near or not (name in known or extension):
                 what = "a documented column name" + (" not used before" if again else "")
-                message = expected(what, name, None if again else suggest(name, known))
+                what += "" if again else ", or the name of an element a policy declares"
+                message = expected(what, name, None if again else near)
                 self.problems.append(
                     Problem(f"header (row 1), column {position}", message, message.suggestion)
                 )
-            self.columns.append(name if ok else None)
+                self.columns.append(None)
+            else:
+                self.columns.append(f"{EXTENSION}{name}" if extension else name)
         for required in ("learner_id", "credential_id"):
             if names and required not in self.columns:
                 self.problems.append(
@@ -326,6 +347,9 @@ class _Sheet:
             return  # blank rows are spacing in a spreadsheet, not credentials
         columns, problems = self.columns, self.problems
         cells = {c: v.strip() for c, v in zip(columns, row, strict=False) if c and v.strip()}
+        extensions = {
+            k[len(EXTENSION) :]: cells.pop(k) for k in list(cells) if k.startswith(EXTENSION)
+        }
         learner, cid = cells.pop("learner_id", None), cells.pop("credential_id", None)
         label = f"row {number} (credential {cid})" if cid else f"row {number}"
         if any(v.strip() for v in row[len(columns) :]):
@@ -351,4 +375,5 @@ class _Sheet:
                 problems.append(Problem(f"{label}: {path}", p.message, p.suggestion))
             return
         if learner and cid:
+            loaded["extensions"] = extensions
             self.rows.setdefault(learner, []).append((number, loaded, cells))

@@ -13,8 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from engine.inputs import Wallet
-from engine.service import wallet_from_plain, wallet_to_plain
+from engine.inputs import Wallet, wallet_from_plain, wallet_to_plain
 from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET, wallet_from_document
 from models.desk.decision_rules import check_decision, decision_kind
 from models.desk.records import (

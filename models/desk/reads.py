@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
-from engine.service import wallet_from_plain
+from engine.inputs import wallet_from_plain
 from models.desk.audit import ChainReport
 from models.desk.cases import ANY_ROLE, DECIDING, Evaluator, case_policy, require
 from models.desk.decision_rules import outcome_statuses

@@ -115,7 +115,7 @@ class Snapshot:
     digest: str  # sha256 of the canonical JSON of `credentials`
     added_by: int
     added_at: str
-    credentials: Mapping[str, Any] = field(repr=False)  # engine.service.wallet_to_plain
+    credentials: Mapping[str, Any] = field(repr=False)  # engine.inputs.wallet_to_plain
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rules.vocabulary import ELEMENTS, OPERATORS, VOCABULARIES
+from rules.operators import OPERATORS
+from rules.vocabulary import ELEMENTS, VOCABULARIES
 
 
 def vocabulary_text(markdown: bool = True) -> str:

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask
 
+from engine.inputs import from_plain
+from engine.semantics import show
 from rules.vocabulary import ELEMENTS, VOCABULARIES
 
 STATUS = {
@@ -109,8 +111,8 @@ def element_value(name: str, value: Any) -> str:
     """A stored credential value (engine plain form) in words."""
     if value is None:
         return "not stated"
-    if isinstance(value, Mapping) and "$date" in value:
-        return str(value["$date"])
+    if isinstance(value, Mapping):  # tagged plain form: a date, credits, a level, a grade
+        return str(show(name, from_plain(dict(value))))
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):

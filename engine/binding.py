@@ -1,0 +1,231 @@
+"""Type what a wallet carries for one policy: declared elements, applicant facts, the request.
+
+Declared elements arrive untyped (`Credential.extensions`: JSON values, or text from CSV cells),
+applicant facts likewise (`Wallet.applicant`). Here they are checked against the policy's
+declarations; every problem is collected with its path and raised together as one
+`EvaluationInputError`, so nothing half-typed reaches the engine. A request item that asks for
+something the policy does not offer is not an error: it is answered "no applicable rule".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import EvaluationInputError
+from engine.inputs import Credential, Credits, Grade, Level, RequestItem, Wallet
+from rules.catalogue import Scales
+from rules.numbers import NumberError, exact
+from rules.policy import Declared, Policy, RequestKind
+
+MAX_TEXT = 10_000
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+_ISCED = re.compile(r"^[0-9]{2,4}$")
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+_DECIMAL = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,12})?$")
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+class _Bad(Exception):
+    def __init__(self, message: str):
+        self.message = message
+
+
+def typed(decl: Declared, raw: Any, scales: Scales) -> Any:
+    """`raw` as a value of the declared type; raises _Bad with what was expected."""
+    kind = decl.type
+    if kind.endswith("_list"):
+        items = raw.split("|") if isinstance(raw, str) else raw
+        if not isinstance(items, list) or len(items) > 1000:
+            raise _Bad("expected a list (or items separated by |)")
+        item = Declared(decl.name, kind.removesuffix("_list"), decl.label, values=decl.values)
+        return tuple(
+            sorted({typed(item, x.strip() if isinstance(x, str) else x, scales) for x in items})
+        )
+    if kind in ("text", "uri"):
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_TEXT or "\x00" in raw:
+            raise _Bad(f"expected text of 1 to {MAX_TEXT:,} characters")
+        if kind == "uri" and not _URI.match(raw.strip()):
+            raise _Bad("expected an absolute URI")
+        return raw.strip()
+    if kind in ("code", "ordinal"):
+        text = str(raw) if isinstance(raw, int) and not isinstance(raw, bool) else raw
+        if isinstance(text, str):
+            for code, label in decl.values:
+                if text.strip() == code or text.strip().casefold() == label.casefold():
+                    return code
+        raise _Bad(f"expected one of: {', '.join(c for c, _ in decl.values)}")
+    if kind == "integer":
+        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+            raw = int(raw.strip())
+        if isinstance(raw, bool) or not isinstance(raw, int) or abs(raw) > 10**11:
+            raise _Bad("expected a whole number")
+        return raw
+    if kind == "decimal":
+        if isinstance(raw, str) and _DECIMAL.match(raw.strip()):
+            return exact(float(raw.strip())) if "." in raw else exact(int(raw.strip()))
+        try:
+            return exact(raw)
+        except NumberError as exc:
+            raise _Bad(str(exc)) from None
+    if kind == "date":
+        if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+            return raw
+        if isinstance(raw, str):
+            try:
+                return dt.date.fromisoformat(raw.strip())
+            except ValueError:
+                pass
+        raise _Bad("expected a date written YYYY-MM-DD")
+    if kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        word = raw.strip().casefold() if isinstance(raw, str) else None
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise _Bad("expected true or false")
+    if kind == "country":
+        if isinstance(raw, str) and _COUNTRY.match(raw.strip()):
+            return raw.strip().upper()
+        raise _Bad("expected an ISO 3166-1 alpha-2 country code such as 'SE'")
+    if kind == "isced":
+        if isinstance(raw, str) and _ISCED.match(raw.strip()):
+            return raw.strip()
+        raise _Bad("expected an ISCED-F code of 2 to 4 digits, as text")
+    return structured(kind, raw, scales)
+
+
+def structured(kind: str, raw: Any, scales: Scales) -> Any:
+    """credits {system, value}, level {framework, level}, grade {scheme, value[, max]} or text."""
+    if isinstance(raw, str) and kind in ("credits", "level") and ":" in raw:
+        first, _, second = raw.partition(":")
+        raw = {"system": first, "value": second} if kind == "credits" else {
+            "framework": first, "level": second,
+        }  # fmt: skip
+    if kind == "grade" and isinstance(raw, str):
+        if not raw.strip() or len(raw) > 200:
+            raise _Bad("expected a grade")
+        return raw.strip()
+    if not isinstance(raw, dict):
+        raise _Bad({
+            "credits": "expected {system, value}",
+            "level": "expected {framework, level}",
+            "grade": "expected text, or {scheme, value} (points: {scheme, value, max})",
+        }[kind])  # fmt: skip
+    if kind == "credits":
+        system = raw.get("system")
+        if set(raw) != {"system", "value"} or system not in scales.credit_systems:
+            raise _Bad(
+                f"expected {{system, value}} with a system from: {', '.join(scales.credit_systems)}"
+            )
+        value = raw["value"]
+        try:
+            amount = exact(float(value) if isinstance(value, str) else value)
+        except (NumberError, ValueError):
+            raise _Bad("expected a number of credits") from None
+        if amount < 0:
+            raise _Bad("expected a number of credits of at least 0")
+        return Credits(system, amount)
+    if kind == "level":
+        framework = scales.frameworks.get(raw.get("framework"))
+        level = raw.get("level")
+        level = str(level) if isinstance(level, int) and not isinstance(level, bool) else level
+        if set(raw) != {"framework", "level"} or framework is None:
+            known = ", ".join(scales.frameworks)
+            raise _Bad(f"expected {{framework, level}} with a framework from: {known}")
+        if level not in framework.codes():
+            raise _Bad(f"expected a {framework.title} level: {', '.join(framework.codes())}")
+        return Level(framework.id, level)
+    scheme = scales.grade_schemes.get(raw.get("scheme"))
+    if not set(raw) <= {"scheme", "value", "max"} or scheme is None or "value" not in raw:
+        raise _Bad(
+            f"expected {{scheme, value}} with a scheme from: {', '.join(scales.grade_schemes)}"
+        )
+    if scheme.numeric:
+        try:
+            value = exact(raw["value"])
+            top = exact(raw["max"]) if "max" in raw else None
+        except NumberError as exc:
+            raise _Bad(str(exc)) from None
+        if scheme.per_credential_maximum and (top is None or top <= 0 or value > top):
+            raise _Bad("points need a maximum above 0 and a value up to it: {scheme, value, max}")
+        return Grade(scheme.id, value, top)
+    code = str(raw["value"])
+    if code not in scheme.codes():
+        raise _Bad(f"expected a {scheme.title} grade: {', '.join(scheme.codes())}")
+    return Grade(scheme.id, code)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What one evaluation works on, typed for its policy."""
+
+    declared: tuple[dict[str, Any], ...]  # per credential (id order): declared element values
+    facts: dict[str, Any]  # "fact:NAME" → value
+    items: tuple[tuple[RequestItem, RequestKind | None, dict[str, Any]], ...]  # + typed choices
+    unused_facts: tuple[str, ...]
+
+
+def bind(policy: Policy, wallet: Wallet, credentials: list[Credential]) -> Bound:
+    scales = policy.catalogue.scales
+    problems: list[str] = []
+    by_name = {d.name: d for d in _declared(policy, "declared")}
+    sources = {}  # declared element → the extension keys that fill it, own name first
+    for name in by_name:
+        sources[name] = [name] + [term for term, element in policy.mappings if element == name]
+    declared = []
+    for c in credentials:
+        values = {}
+        for name, decl in by_name.items():
+            key = next((k for k in sources[name] if k in c.extensions), None)
+            if key is None or c.extensions[key] in (None, ""):
+                continue
+            try:
+                values[name] = typed(decl, c.extensions[key], scales)
+            except _Bad as bad:
+                given = repr(c.extensions[key])[:60]
+                problems.append(f"credentials[{c.id}].extensions.{key}: {bad.message}; got {given}")
+        declared.append(values)
+    facts = {}
+    wanted = {d.name: d for d in _declared(policy, "fact")}
+    for name, raw in wallet.applicant.items():
+        decl = wanted.get(name)
+        if decl is None or raw in (None, ""):
+            continue
+        try:
+            facts[f"fact:{name}"] = typed(decl, raw, scales)
+        except _Bad as bad:
+            problems.append(f"applicant.{name}: {bad.message}; got {raw!r:.60}")
+    items = []
+    ids = {c.id for c in credentials}
+    for item in wallet.request.items if wallet.request else ():
+        kind = next((r for r in policy.requests if r.id == item.kind), None)
+        if item.credential is not None and item.credential not in ids:
+            problems.append(
+                f"request.items[{item.id}].credential: no credential '{item.credential}'"
+            )
+        choices = {}
+        for choice in kind.choices if kind else ():
+            raw = item.choices.get(choice.name)
+            if raw is None:
+                continue
+            try:
+                choices[f"choice:{choice.name}"] = typed(choice, raw, scales)
+            except _Bad as bad:
+                problems.append(f"request.items[{item.id}].choices.{choice.name}: {bad.message}")
+        items.append((item, kind, choices))
+    if problems:
+        raise EvaluationInputError("; ".join(problems[:50]))
+    unused = tuple(sorted(set(wallet.applicant) - set(wanted)))
+    return Bound(tuple(declared), facts, tuple(items), unused)
+
+
+def _declared(policy: Policy, source: str) -> list[Declared]:
+    cat = policy.catalogue
+    out = []
+    for s in cat.subjects.values():
+        if s.source == source:
+            out.append(Declared(s.name, s.type, s.label, s.help, s.values, s.unit, s.if_absent))
+    return out

@@ -1,0 +1,228 @@
+"""What rules read: each credential (and the application) as values of the policy's subjects.
+
+A `View` holds, for one credential, the value of every subject a condition may name: Annex I
+elements (ECTS from the stated credit or hours when not stated, the EQF level through the
+framework's referencing), readings in other scales (`credits@nz_credit`), declared elements,
+applicant facts and choices, lookups in reference tables, computed values and classifications.
+Each inferred value carries a note saying how it was obtained. The application has a view of its
+own (facts and choices only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import conversions as cv
+from engine.binding import Bound
+from engine.inputs import Credential, Provenance
+from engine.lookup import NO_ROW, Possible, matching_rows
+from engine.semantics import MET, NOT_MET, UNKNOWN, Context, column_status, evaluate
+from rules.catalogue import APPLICATION, CREDENTIAL
+from rules.numbers import (
+    Interval,
+    add,
+    bounds,
+    divide,
+    exact,
+    interval,
+    largest,
+    multiply,
+    smallest,
+    subtract,
+)
+from rules.policy import Expr, Policy
+
+
+@dataclass
+class View:
+    id: str
+    values: dict[str, Any]
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    title: str | None = None
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+
+def _inferred(source: Provenance | None, note: str) -> Provenance:
+    return Provenance("inferred", source.source if source else "", note)
+
+
+class ViewBuilder:
+    """Builds the views of one evaluation: typed inputs in, subject values out."""
+
+    def __init__(self, policy: Policy, bound: Bound, as_of: dt.date):
+        self.policy, self.bound, self.as_of = policy, bound, as_of
+        self.catalogue = policy.catalogue
+        self.scales = self.catalogue.scales
+        self.hours = policy.settings.hours_per_ects
+        self.ctx = Context(as_of, policy)
+        self.shared: dict[str, Any] = dict(bound.facts)
+        for _, _, choices in bound.items:
+            for key, value in choices.items():
+                self.shared.setdefault(key, value)
+        subjects = self.catalogue.subjects.values()
+        self.own = [
+            s for s in subjects if s.scope == CREDENTIAL and s.source in ("annex", "extended")
+        ]
+        self.qualified = [s for s in subjects if s.source == "qualified" and s.scope == CREDENTIAL]
+
+    def application(self) -> View:
+        view = View("(application)", dict(self.shared), title="the application")
+        self._derived(view, APPLICATION)
+        return view
+
+    def credential(self, credential: Credential, declared: dict[str, Any]) -> View:
+        raw = credential.values
+        values: dict[str, Any] = dict(self.shared)
+        provenance = dict(credential.provenance)
+        for s in self.own:
+            value = raw.get(s.key)
+            if value is not None:
+                values[s.key] = exact(value) if s.type == "decimal" else value
+        for key, fn in (("ects", cv.ects_of), ("workload_hours", cv.hours_of)):
+            if key not in values:
+                value, note = fn(raw, self.scales, self.hours)
+                if value is not None:
+                    values[key] = value
+                    provenance[key] = _inferred(provenance.get("credits"), note)
+        if "eqf_level" not in values:
+            value, note = cv.eqf_of(raw, self.scales)
+            if value is not None:
+                values["eqf_level"] = value
+                provenance["eqf_level"] = _inferred(provenance.get("framework_level"), note)
+        for s in self.qualified:
+            value, note = self._qualified(s, raw)
+            if value is not None:
+                values[s.key] = value
+                if note:
+                    provenance[s.key] = _inferred(provenance.get(s.name), note)
+        values.update(declared)
+        view = View(credential.id, values, provenance, raw.get("title"))
+        self._derived(view, CREDENTIAL)
+        return view
+
+    def _qualified(self, s: Any, raw: Any) -> tuple[Any, str]:
+        if s.name == "credits":
+            return cv.credits_in(raw, s.qualifier, self.scales, self.hours)
+        if s.name == "framework_level":
+            return cv.level_in(raw, s.qualifier, self.scales)
+        if s.name == "grade":
+            return cv.grade_in(raw, s.qualifier, self.scales)
+        return None, ""
+
+    # --- lookups, computed values and classifications ----------------------------------------
+
+    def _derived(self, view: View, scope: str) -> None:
+        policy = self.policy
+        for lookup in policy.lookups:
+            if self.catalogue[lookup.name].scope == scope:
+                self._lookup(lookup, view)
+        for computed in policy.computed:
+            if self.catalogue[computed.name].scope == scope:
+                value = self._expr(computed.expr, view)
+                if value is not None:
+                    view.values[computed.name] = value
+        for c in policy.classifications:
+            if self.catalogue[c.name].scope == scope:
+                value = self._classify(c, view)
+                if value is not None:
+                    view.values[c.name] = value
+
+    def _lookup(self, lookup: Any, view: View) -> None:
+        table = self.policy.table(lookup.test.table)
+        status, rows, statuses = matching_rows(
+            lookup.test, table, view.get, self.as_of, column_status
+        )
+        if status == UNKNOWN and not rows:
+            return  # a value it needs is unknown: so is the lookup
+        found = {row[table.column(lookup.column)] for row in rows} - {None}
+        if UNKNOWN in statuses or (rows and not found):
+            return
+        if not found:
+            view.values[lookup.name] = NO_ROW
+        elif len(found) == 1:
+            view.values[lookup.name] = found.pop()
+        else:
+            view.values[lookup.name] = Possible(frozenset(found))
+        shown = f"table '{table.id}' version {table.version}"
+        view.provenance[lookup.name] = Provenance("inferred", shown, f"read from {shown}")
+
+    def _expr(self, expr: Expr, view: View) -> Any:
+        if expr.op == "const":
+            return expr.args[0]
+        if expr.op == "ref":
+            value = view.get(expr.args[0])
+            if value is None or value is NO_ROW or isinstance(value, Possible):
+                return None
+            return value if isinstance(value, Interval) else exact(value)
+        parts = [self._expr(p, view) for p in expr.args]
+        if any(p is None for p in parts):
+            return None
+        if expr.op == "sum":
+            total = parts[0]
+            for p in parts[1:]:
+                total = add(total, p)
+            return total
+        if expr.op == "difference":
+            return subtract(parts[0], parts[1])
+        if expr.op == "product":
+            total = parts[0]
+            for p in parts[1:]:
+                total = multiply(total, p)
+            return total
+        if expr.op == "quotient":
+            return divide(parts[0], parts[1])
+        if expr.op == "min":
+            return smallest(parts)
+        if expr.op == "max":
+            return largest(parts)
+        step = parts[1]
+        lo, hi = bounds(parts[0])
+        return interval((lo // step) * step, (hi // step) * step)
+
+    def _classify(self, c: Any, view: View) -> Any:
+        possible: list[str] = []
+        for row in c.rows:
+            status = evaluate(row.when, view, self.ctx)
+            if status == NOT_MET:
+                continue
+            possible.append(row.cls)
+            if status == MET and c.hit == "first":
+                break
+        else:
+            if c.default is not None and (
+                c.hit == "first" or not any(evaluate(r.when, view, self.ctx) == MET for r in c.rows)
+            ):
+                possible.append(c.default)
+        if c.hit == "priority":
+            order = [code for code, _ in c.classes]
+            sure = [r.cls for r in c.rows if evaluate(r.when, view, self.ctx) == MET]
+            best = min((order.index(x) for x in sure), default=None)
+            possible = [x for x in possible if best is None or order.index(x) <= best]
+            if best is not None:
+                possible.append(order[best])
+        found = set(possible)
+        if not found:
+            return None
+        if len(found) == 1:
+            return found.pop()
+        return Possible(frozenset(found))
+
+
+def views_for(policy: Policy, bound: Bound, credentials: list[Credential], as_of: dt.date):
+    """(credential views, in the given order; the application's view)."""
+    builder = ViewBuilder(policy, bound, as_of)
+    views = [builder.credential(c, d) for c, d in zip(credentials, bound.declared, strict=True)]
+    return views, builder.application()
+
+
+def plain_views(policy: Policy, credentials: list[Credential], as_of: dt.date) -> list[View]:
+    """Views of credentials alone (no applicant facts, no request): for matching and benchmarks."""
+    from engine.binding import bind
+    from engine.inputs import Wallet
+
+    bound = bind(policy, Wallet("-", tuple(credentials)), credentials)
+    return views_for(policy, bound, credentials, as_of)[0]
