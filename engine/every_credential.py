@@ -22,10 +22,14 @@ def credential_reports(
     requested: set[str] | None,
 ) -> list[dict[str, Any]]:
     counted: dict[int, list[str]] = {}
-    for target_id, f in allocation.items():
+    for target_id, f in sorted(allocation.items()):
         for slot_id, chosen in f.slots:
             for i in chosen:
                 counted.setdefault(i, []).append(f"{target_id} / {slot_id}")
+    through: dict[tuple[int, str], str] = {}  # credentials a target counts through builds_on
+    for target_id, f in allocation.items():
+        for i in f.total - f.own:
+            through[(i, target_id)] = "builds on an award it counts in"
     out = []
     for i, view in enumerate(ev.credentials):
         ex = excluded.get(i, NOT_EXCLUDED)
@@ -41,7 +45,7 @@ def credential_reports(
             if c.about != "application":
                 rows.append(_criterion(c, i, ev, excluded, requested))
         for t in sorted(policy.targets, key=lambda x: x.id):
-            rows.append(_target(t, i, ev, counted, requested))
+            rows.append(_target(t, i, ev, counted, requested, through))
         entry["counted_in"] = counted.get(i, []) + [
             row["rule"] for row in rows if row["status"] == "counted" and row["kind"] != "target"
         ]
@@ -112,7 +116,7 @@ def _criterion(c: Any, i: int, ev: EvalContext, excluded: dict, requested: Any) 
     return row
 
 
-def _target(t: Any, i: int, ev: EvalContext, counted: dict, requested: Any) -> dict:
+def _target(t: Any, i: int, ev: EvalContext, counted: dict, requested: Any, through: dict) -> dict:
     skipped = _not_requested(t.id, "target", requested)
     if skipped:
         return skipped
@@ -120,6 +124,8 @@ def _target(t: Any, i: int, ev: EvalContext, counted: dict, requested: Any) -> d
     mine = [c for c in counted.get(i, []) if c.startswith(f"{t.id} / ")]
     if mine:
         return {**row, "status": "counted", "slots": [m.split(" / ", 1)[1] for m in mine]}
+    if (i, t.id) in through:
+        return {**row, "status": "counted", "why": "counted through " + ", ".join(t.builds_on)}
     view = ev.credentials[i]
     if t.all_credentials is not None and ev.status(t.all_credentials, i) == NOT_MET:
         failed = first_failure(t.all_credentials, view, ev.ctx)

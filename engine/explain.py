@@ -15,6 +15,7 @@ from engine.semantics import (
     evaluate_atom,
     group_text,
     label_of,
+    ref_text,
     show,
     trace,
 )
@@ -110,13 +111,14 @@ def expected_text(atom: Any, ctx: Context | None = None) -> str:
     if isinstance(atom.value, TableTest):
         return "a matching row" if atom.op == "matches" else "no matching row"
     if isinstance(atom.value, Ref):
-        value: Any = f"the {label_of(atom.value.key, catalogue)}"
+        value: Any = ref_text(atom.value.key, catalogue)
     else:
         value = show(atom.element, atom.value, catalogue)
     if atom.op == "known":
         return "a known value"
     if atom.op == "within_years":
-        return f"within {atom.value} years"
+        since = ref_text(atom.of, catalogue) if atom.of else "the application date"
+        return f"within {atom.value} years before {since}"
     if atom.op == "covers":
         share = atom.share if atom.share is not None else 1
         return f"at least {float(share):.0%} of {value}"

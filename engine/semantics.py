@@ -267,7 +267,7 @@ def atom_text(atom: Atom, catalogue: Catalogue | None = None) -> str:
         return f"{label} is known"
     if atom.op == "within_years":
         unit = "year" if atom.value == 1 else "years"
-        since = f"the {label_of(atom.of, catalogue)}" if atom.of else "the application date"
+        since = ref_text(atom.of, catalogue) if atom.of else "the application date"
         return f"{label} within {atom.value} {unit} of {since}"
     if atom.op == "covers":
         if atom.share is None or atom.share >= 1:
@@ -282,9 +282,14 @@ def atom_text(atom: Atom, catalogue: Catalogue | None = None) -> str:
     return f"{label} {op.symbol if op else atom.op} {expected}"
 
 
+def ref_text(key: str, catalogue: Catalogue | None = None) -> str:
+    label = label_of(key, catalogue)
+    return label if label.startswith("the ") else f"the {label}"
+
+
 def _expected_value(atom: Atom, catalogue: Catalogue) -> Any:
     if isinstance(atom.value, Ref):
-        return f"the {label_of(atom.value.key, catalogue)}"
+        return ref_text(atom.value.key, catalogue)
     return show(atom.element, atom.value, catalogue)
 
 
@@ -296,7 +301,7 @@ def table_text(atom: Atom, catalogue: Catalogue) -> str:
         if a.op != "known" else f"; {a.element.split(':', 1)[1]} known"
         for a in test.where
     )  # fmt: skip
-    on = f", valid on the {label_of(test.on, catalogue)}" if test.on else ""
+    on = f", valid on {ref_text(test.on, catalogue)}" if test.on else ""
     verb = "matches a row of" if atom.op == "matches" else "matches no row of"
     return f"{verb} table '{test.table}' ({pairs}{where}){on}"
 
@@ -347,4 +352,6 @@ def show(key: str, value: Any, catalogue: Catalogue | None = None) -> Any:
         return f"{shown}{top} ({value.scheme})"
     if value is NO_ROW:
         return "no matching row"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return value

@@ -18,6 +18,7 @@ from rules.builder import SCHEMA_FIELDS, Builder
 from rules.conditions import ConditionParser, resolve_equivalences
 from rules.document import MAX_POLICY_BYTES, parse_document  # noqa: F401 - re-exported
 from rules.errors import PolicyError, Problem, flatten_messages, suggest
+from rules.examples import expand_examples
 from rules.library import DirectoryLibrary, Library, expand
 from rules.numbers import Interval
 from rules.policy import Group, Policy, RecognitionRule
@@ -39,6 +40,7 @@ def expand_policy(data: Any, library: Library | None = None, source: str = "poli
     if not isinstance(data, dict):
         raise PolicyError([Problem("", "expected a mapping at the top level")], source)
     expanded, problems = expand(data, library)
+    problems += expand_examples(expanded)
     if problems:
         raise PolicyError(problems, source)
     return expanded

@@ -178,6 +178,19 @@ def wallet_from_document(
     )
 
 
+def example_document(example: Any) -> Any:
+    """The wallet document of a policy example, with its applicant facts and request."""
+    doc = example.wallet
+    if not isinstance(doc, dict) or (example.applicant is None and example.request is None):
+        return doc
+    doc = dict(doc)
+    if example.applicant is not None:
+        doc["applicant"] = example.applicant
+    if example.request is not None:
+        doc["request"] = example.request
+    return doc
+
+
 def _read_wallet_keys(doc: dict, problems: list[Problem]) -> tuple[str, list]:
     """The wallet's learner id and its raw credential list (empty if the list itself is bad)."""
     try:

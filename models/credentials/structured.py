@@ -5,6 +5,7 @@ reads them), and what an applicant asks for (`request`).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from types import MappingProxyType
@@ -121,6 +122,8 @@ def _plain_value(value: Any, depth: int = 0) -> bool:
         return False
     if value is None or isinstance(value, (bool, int)):
         return True
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return True  # YAML (policy examples) writes dates as dates
     if isinstance(value, float):
         return math.isfinite(value)
     if isinstance(value, str):

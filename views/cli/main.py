@@ -13,18 +13,26 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import click
+from marshmallow import ValidationError
 
 from engine.errors import EngineError
 from engine.examples import compare
 from engine.inputs import Wallet
 from engine.service import ContainedEvaluator
 from models.credentials.formats import import_document
-from models.credentials.intake import load_wallet_file, wallet_from_document
-from models.errors import IntakeError
+from models.credentials.intake import (
+    example_document,
+    load_wallet_file,
+    wallet_from_document,
+)
+from models.credentials.schema import ExtensionsField, request_from
+from models.errors import IntakeError, Problem, problems_from
 from rules.errors import PolicyError
+from rules.library import DirectoryLibrary
 from rules.loader import load_policy, parse_document
 from rules.policy import Policy
 from views.cli.desk import desk_commands
@@ -53,15 +61,46 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def read_policy(path: str | Path) -> tuple[dict[str, Any], Policy]:
-    """The document as written (what the worker receives) and its validated form."""
+def read_policy(path: str | Path, library: tuple[str, ...] = ()) -> tuple[dict[str, Any], Policy]:
+    """The document as written and its validated form. Imported vocabulary files and table
+    files are looked for beside the policy, then in the `library` folders."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"{path}: cannot read: {exc.strerror}") from None
     document = parse_document(raw, path.name)
-    return document, load_policy(document, source=str(path))
+    folders = DirectoryLibrary([path.parent, *library])
+    return document, load_policy(document, source=str(path), library=folders)
+
+
+LIBRARY = click.option(
+    "--library",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="A folder of organisation vocabulary files and table files the policy imports "
+    "(repeat for several; the policy's own folder is always searched first).",
+)
+
+
+def read_request(path: str) -> tuple[Any, dict[str, Any]]:
+    """A request file: `{request: {...}, applicant: {...}}`, or the request itself."""
+    try:
+        data = parse_document(Path(path).read_bytes(), Path(path).name)
+    except OSError as exc:
+        raise click.ClickException(f"{path}: cannot read: {exc.strerror}") from None
+    except PolicyError as exc:
+        raise IntakeError([Problem("", p.message) for p in exc.problems], path) from None
+    if isinstance(data, dict) and ("request" in data or "applicant" in data):
+        request, applicant = data.get("request"), data.get("applicant") or {}
+    else:
+        request, applicant = data, {}
+    try:
+        parsed = request_from(request) if request is not None else None
+        facts = ExtensionsField().deserialize(applicant)
+    except ValidationError as exc:
+        raise IntakeError(problems_from(exc.messages, ""), path) from None
+    return parsed, facts
 
 
 def imported_wallet(paths: tuple[str, ...]) -> Wallet:
@@ -78,6 +117,10 @@ def imported_wallet(paths: tuple[str, ...]) -> Wallet:
         prefix = f"d{n + 1}." if len(paths) > 1 else ""
         credentials += [replace(c, id=prefix + c.id) for c in result.credentials]
     return Wallet(key, tuple(credentials))
+
+
+def _request_date(wallet: Wallet) -> dt.date | None:
+    return wallet.request.date if wallet.request is not None else None
 
 
 def parse_date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
@@ -101,35 +144,41 @@ def policy() -> None:
 
 @policy.command("check", help="Validate policy files; list every problem with its path.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def policy_check(files: tuple[str, ...]) -> None:
+@LIBRARY
+def policy_check(files: tuple[str, ...], library: tuple[str, ...]) -> None:
     failed = False
     for name in files:
         try:
-            _, p = read_policy(name)
+            _, p = read_policy(name, library)
         except PolicyError as exc:
             click.echo(str(exc), err=True)
             failed = True
             continue
-        n = len(p.recognition) + len(p.targets)
-        click.echo(f"{name}: ok — {p.id} v{p.version}, {n} rules/targets, digest {p.digest[:12]}")
+        n = len(p.rule_ids())
+        requests = f", {len(p.requests)} request kinds" if p.requests else ""
+        click.echo(
+            f"{name}: ok — {p.id} v{p.version}, {n} rules/targets/criteria{requests}, "
+            f"digest {p.digest[:12]}"
+        )
     if failed:
         sys.exit(EXIT_INVALID)
 
 
 @policy.command("test", help="Run the examples attached to policy files against the engine.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@LIBRARY
 @handled
-def policy_test(files: tuple[str, ...]) -> None:
+def policy_test(files: tuple[str, ...], library: tuple[str, ...]) -> None:
     failures = 0
     with ContainedEvaluator() as evaluator:
         for name in files:
-            _, p = read_policy(name)
+            _, p = read_policy(name, library)
             if not p.examples:
                 click.echo(f"{name}: no examples")
             for example in p.examples:
-                wallet = wallet_from_document(example.wallet)
+                wallet = wallet_from_document(example_document(example))
                 result = evaluator.evaluate(p, wallet, example.as_of)
-                problems = compare(example.expect, result)
+                problems = compare(example, result)
                 failures += bool(problems)
                 click.echo(f"{'FAIL' if problems else 'pass'}  {p.id}: {example.name}")
                 for line in problems:
@@ -152,8 +201,20 @@ def policy_test(files: tuple[str, ...]) -> None:
     help="Instead of --wallet: Europass EDC, Open Badges or CLR documents (repeat for "
     "several; their credentials form one wallet), imported and verified offline.",
 )
-@click.option("--as-of", callback=parse_date, help="Application date (default: today).")
+@click.option(
+    "--request",
+    "request_file",
+    type=click.Path(dir_okay=False),
+    help="What the applicant asks for, as JSON or YAML: {request: {date, items: [{request, "
+    "for, credential, choices}]}, applicant: {facts}} (or only the request).",
+)
+@click.option(
+    "--as-of",
+    callback=parse_date,
+    help="Application date (default: the request's date, else today).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@LIBRARY
 @click.option(
     "--matcher",
     type=click.Choice(["durable", "reference"]),
@@ -165,17 +226,31 @@ def evaluate(
     policy_file: str,
     wallet_file: str | None,
     document_files: tuple[str, ...],
+    request_file: str | None,
     as_of: dt.date | None,
     as_json: bool,
+    library: tuple[str, ...],
     matcher: str,
 ) -> None:
-    _, p = read_policy(policy_file)
+    _, p = read_policy(policy_file, library)
     if bool(wallet_file) == bool(document_files):
         raise click.UsageError("give either --wallet or --document")
     wallets = load_wallet_file(wallet_file) if wallet_file else [imported_wallet(document_files)]
-    day = as_of or dt.date.today()
+    if request_file:
+        request, facts = read_request(request_file)
+        wallets = [
+            replace(
+                w,
+                request=request or w.request,
+                applicant=MappingProxyType({**w.applicant, **facts}),
+            )
+            for w in wallets
+        ]
     with ContainedEvaluator() as evaluator:
-        results = [evaluator.evaluate(p, w, day, matcher) for w in wallets]
+        results = [
+            evaluator.evaluate(p, w, as_of or _request_date(w) or dt.date.today(), matcher)
+            for w in wallets
+        ]
     if as_json:
         payload: Any = results[0] if len(results) == 1 else results
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=True))

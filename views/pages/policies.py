@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, flash, render_template
 
 from engine.examples import compare
-from models.credentials.intake import wallet_from_document
+from models.credentials.intake import example_document, wallet_from_document
 from models.desk import admin as desk_admin
 from models.desk import cases as desk
 from models.desk.records import PolicyVersion
@@ -69,12 +69,12 @@ def _run_examples(policy: Any) -> list[dict[str, Any]]:
     rows = []
     for example in policy.examples:
         try:
-            wallet = wallet_from_document(example.wallet, learner_key_secret())
+            wallet = wallet_from_document(example_document(example), learner_key_secret())
         except IntakeError as exc:
             rows.append({"example": example, "problems": [str(p) for p in exc.problems]})
             continue
         result = evaluator.evaluate(policy, wallet, example.as_of)
-        rows.append({"example": example, "problems": compare(example.expect, result)})
+        rows.append({"example": example, "problems": compare(example, result)})
     return rows
 
 
