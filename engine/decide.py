@@ -18,15 +18,23 @@ offers and, where the request kind names next-best requests, how those would be 
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from engine.explain import EvalContext, merge_requests
-from engine.semantics import MET, NOT_MET, UNKNOWN, trace
+from engine.semantics import MET, NOT_MET, UNKNOWN, evaluate, trace
 from engine.views import View
 from rules.catalogue import OUTCOME
-from rules.policy import Policy, RequestKind
+from rules.policy import Atom, Policy, RequestKind
 
 PENDING, NO_RULE = "pending_evidence", "no_applicable_rule"
+MAX_SPLIT = 8  # undecided rule statuses tried in every combination (3^8 at most)
+
+
+def _status_keys(c: Any) -> set[str]:
+    if isinstance(c, Atom):
+        return {c.element} if c.element.startswith(("status:", "level:")) else set()
+    return {k for item in c.items for k in _status_keys(item)}
 
 
 def considered(policy: Policy, items: Any) -> set[str]:
@@ -91,37 +99,75 @@ class Decider:
 
     # --- deciding ------------------------------------------------------------------------------
 
-    def decide(self, kind: RequestKind, statuses: dict[str, str], view: View) -> dict[str, Any]:
+    def _hit(self, kind: RequestKind, statuses: dict[str, str]) -> tuple[Any, list]:
+        """(the row that decides, rows before it that may still hold), on three-valued statuses."""
         rows = [(row, statuses[row.id]) for row in kind.rows]
-        trail = [{"row": row.id, "status": s} for row, s in rows]
         if kind.hit == "first":
-            pending, decided = [], None
+            pending: list = []
             for row, status in rows:
                 if status == UNKNOWN:
                     pending.append(row)
                 elif status == MET:
-                    decided = row
-                    break
-        else:
-            met = [row for row, s in rows if s == MET]
-            decided = min(met, key=lambda r: self.order.index(r.disposition), default=None)
-            rank = self.order.index(decided.disposition) if decided else len(self.order)
-            pending = [
-                r for r, s in rows if s == UNKNOWN and self.order.index(r.disposition) < rank
-            ]
+                    return row, pending
+            return None, pending
+        met = [row for row, s in rows if s == MET]
+        decided = min(met, key=lambda r: self.order.index(r.disposition), default=None)
+        rank = self.order.index(decided.disposition) if decided else len(self.order)
+        return decided, [
+            r for r, s in rows if s == UNKNOWN and self.order.index(r.disposition) < rank
+        ]
+
+    def _possible(self, kind: RequestKind, view: View) -> set[str] | None:
+        """Every answer the table can still give, trying each status the undecided rules may
+        take (rows often test the same rule both ways, which row-by-row logic cannot see)."""
+        unknown = sorted(
+            {k for row in kind.rows for k in _status_keys(row.when) if view.get(k) is None}
+        )
+        if not unknown or len(unknown) > MAX_SPLIT:
+            return None
+        found: set[str] = set()
+        for combo in itertools.product(*(self._domain(k) for k in unknown)):
+            trial = View(view.id, {**view.values, **dict(zip(unknown, combo, strict=True))})
+            statuses = {r.id: evaluate(r.when, trial, self.ev.ctx) for r in kind.rows}
+            decided, pending = self._hit(kind, statuses)
+            found |= {decided.disposition if decided else kind.otherwise}
+            found |= {r.disposition for r in pending}
+        return found
+
+    def _domain(self, key: str) -> tuple[str, ...]:
+        kind, rule_id = key.split(":", 1)
+        if kind == "level":
+            return (None,)  # levels stay unknown: the rows decide them three-valued
+        outcome = self.outcomes.get(rule_id, {})
+        # Only rules about credentials can turn out to apply to none of them.
+        scoped = outcome.get("kind") == "recognition" or outcome.get("about") in (
+            "each_credential", "any_credential",
+        )  # fmt: skip
+        return ("met", "not_met", "not_applicable") if scoped else ("met", "not_met")
+
+    def decide(self, kind: RequestKind, statuses: dict[str, str], view: View) -> dict[str, Any]:
+        trail = [{"row": row.id, "status": statuses[row.id]} for row in kind.rows]
+        decided, pending = self._hit(kind, statuses)
         final = decided.disposition if decided else kind.otherwise
-        possible = sorted({r.disposition for r in pending} | {final}, key=self.order.index)
+        possible = {r.disposition for r in pending} | {final}
+        if pending:
+            possible = self._possible(kind, view) or possible
+        ordered = sorted(possible, key=self.order.index)
         out: dict[str, Any] = {"rows": trail}
-        if len(possible) > 1:
+        if len(ordered) > 1:
             out.update(
                 disposition=PENDING,
-                possible=possible,
+                possible=ordered,
                 provisional=final if decided else None,
                 decided_by=None,
                 evidence_requests=self._requests(pending, view),
             )
             reasons = [f"The answer depends on information not yet supplied: it could be "
-                       f"{' or '.join(self._label(p) for p in possible)}."]  # fmt: skip
+                       f"{' or '.join(self._label(p) for p in ordered)}."]  # fmt: skip
+        elif pending:
+            out.update(disposition=ordered[0], decided_by=None, evidence_requests=[])
+            reasons = [f"Whatever the missing information turns out to be, the answer is: "
+                       f"{self._label(ordered[0])}."]  # fmt: skip
         else:
             out.update(disposition=final, decided_by=decided.id if decided else "otherwise",
                        evidence_requests=[])  # fmt: skip

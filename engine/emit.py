@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine.shapes import FALSE, TRUE
-from rules.numbers import bounds, encode, exact
+from rules.numbers import Interval, bounds, encode, exact
 from rules.policy import Atom, Policy
 
 
@@ -23,7 +23,7 @@ def fact_value(subject: Any, value: Any) -> Any:
     end; `high_value` gives its high end), dates as day numbers, ordered codes as ranks."""
     kind = subject.type if subject is not None else "text"
     if kind == "decimal":
-        return encode(bounds(exact(value))[0]) if not isinstance(value, tuple) else None
+        return encode(_ends(value)[0])
     if kind == "ordinal":
         return subject.rank(value)
     if kind == "boolean":
@@ -36,7 +36,11 @@ def fact_value(subject: Any, value: Any) -> Any:
 
 
 def high_value(value: Any) -> int:
-    return encode(bounds(exact(value))[1])
+    return encode(_ends(value)[1])
+
+
+def _ends(value: Any) -> tuple:
+    return bounds(value if isinstance(value, Interval) else exact(value))
 
 
 def _or(*tests: Any) -> Any:

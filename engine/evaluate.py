@@ -32,6 +32,7 @@ from rules.policy import Policy
 
 ENGINE_VERSION = "0.2.0"
 MAX_CREDENTIALS = 5000
+ALTERNATIVE_KEYS = ("request", "title", "disposition", "label", "favourable", "reasons", "options")
 
 
 _compiled: dict[str, CompiledPolicy] = {}
@@ -172,12 +173,15 @@ def _alternatives(decider: Any, compiled: Any, match: Any, kind: Any, item: Any,
     for other_id in kind.next_best:
         other = decider.kinds[other_id]
         alt = replace(item, kind=other_id, names=None)
+        if not applicable(alt, other):
+            found = decider.result(alt, other, no_rule(alt, other))
+            out.append({k: found[k] for k in ALTERNATIVE_KEYS})
+            continue
         view = decider.view(alt, other, {}, f"{item.id}~{other_id}")
         statuses = match(compiled, {OUTCOME: [view]}, as_of)
         rows = {r.id: statuses[compiled.group_block[id(r.when)]][0] for r in other.rows}
         found = decider.result(alt, other, decider.decide(other, rows, view))
-        out.append({k: found[k] for k in ("request", "title", "disposition", "label", "favourable",
-                                          "reasons", "options")})  # fmt: skip
+        out.append({k: found[k] for k in ALTERNATIVE_KEYS})
     return out
 
 
@@ -216,7 +220,10 @@ def _unused(
     stacking: Stacking,
     excluded: dict,
 ) -> list[dict[str, Any]]:
-    counted = {c for r in recognition + criteria if r["status"] == MET for c in r["credentials"]}
+    counted = {c for r in recognition if r["status"] == MET for c in r["credentials"]}
+    counted |= {
+        a["credential"] for r in criteria for a in r.get("assessments", []) if a["status"] == MET
+    }
     for f in allocation.values():
         counted |= {ev.credentials[i].id for i in f.own}
     pending: dict[str, list[str]] = {}
