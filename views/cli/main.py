@@ -284,12 +284,17 @@ def demo(fixtures: str) -> None:
                 click.echo(render(result))
 
 
-@cli.command(help="List the credential elements and operators a policy may use.")
+@cli.command(
+    help="List the credential elements, operators, value types, frameworks, credit systems "
+    "and grade schemes a policy may use."
+)
 @click.option("--markdown", is_flag=True, help="As Markdown tables (as in the README).")
 def vocabulary(markdown: bool) -> None:
-    from views.cli.vocabulary_doc import vocabulary_text
+    from views.cli.vocabulary_doc import scales_text, vocabulary_text
 
     click.echo(vocabulary_text(markdown))
+    if markdown:
+        click.echo("\n" + scales_text())
 
 
 @cli.command(help="Benchmark the engine against a hand-written loop and zen-engine, same run.")
