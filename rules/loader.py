@@ -31,7 +31,9 @@ def load_policy_file(path: str | Path, library: Library | None = None) -> Policy
         raw = path.read_bytes()
     except OSError as exc:
         raise PolicyError([Problem("", f"cannot read file: {exc.strerror}")], str(path)) from None
-    library = library or DirectoryLibrary([path.parent])
+    folders = [path.parent] + [path.parent / n for n in ("vocabularies", "tables")]
+    folders += [path.parent.parent / n for n in ("vocabularies", "tables")]
+    library = library or DirectoryLibrary(folders)
     return load_policy(parse_document(raw, path.name), source=str(path), library=library)
 
 

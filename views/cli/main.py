@@ -70,7 +70,9 @@ def read_policy(path: str | Path, library: tuple[str, ...] = ()) -> tuple[dict[s
     except OSError as exc:
         raise click.ClickException(f"{path}: cannot read: {exc.strerror}") from None
     document = parse_document(raw, path.name)
-    folders = DirectoryLibrary([path.parent, *library])
+    beside = [path.parent / "vocabularies", path.parent.parent / "vocabularies"]
+    tables = [path.parent / "tables", path.parent.parent / "tables"]
+    folders = DirectoryLibrary([path.parent, *library, *beside, *tables])
     return document, load_policy(document, source=str(path), library=folders)
 
 
@@ -79,7 +81,8 @@ LIBRARY = click.option(
     multiple=True,
     type=click.Path(file_okay=False),
     help="A folder of organisation vocabulary files and table files the policy imports "
-    "(repeat for several; the policy's own folder is always searched first).",
+    "(repeat for several). The policy's own folder is searched first, and folders named "
+    "vocabularies/ and tables/ beside it or beside its folder last.",
 )
 
 
