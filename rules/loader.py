@@ -238,10 +238,21 @@ def policy_digest(doc: dict) -> str:
         dict(t, slots=sorted(t.get("slots", []), key=lambda x: x["id"]))
         for t in body.get("targets", [])
     ]
+    if isinstance(body.get("tables"), dict):  # a table's rows are a set: their order is no meaning
+        body["tables"] = {
+            k: dict(t, rows=sorted(t["rows"], key=_canonical_row))
+            if isinstance(t, dict) and isinstance(t.get("rows"), list)
+            else t
+            for k, t in body["tables"].items()
+        }
     text = json.dumps(
         body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_jsonable
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical_row(row: Any) -> str:
+    return json.dumps(row, sort_keys=True, default=_jsonable)
 
 
 def _jsonable(value: Any) -> Any:

@@ -80,8 +80,10 @@ def scales_text() -> str:
         else:
             direction = "higher is better" if g.higher_is_better else "lower is better"
             scale = f"{text(g.minimum)} to {text(g.maximum)} ({direction})"
-        passed = g.pass_mark if isinstance(g.pass_mark, str) else (
-            text(g.pass_mark) if g.pass_mark is not None else "—"
+        passed = (
+            g.pass_mark
+            if isinstance(g.pass_mark, str)
+            else (text(g.pass_mark) if g.pass_mark is not None else "—")
         )
         lines.append(f"| `{key}` {g.title} | {scale} | {passed} |")
     return "\n".join(lines)
