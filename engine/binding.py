@@ -199,6 +199,7 @@ def bind(policy: Policy, wallet: Wallet, credentials: list[Credential]) -> Bound
         except _Bad as bad:
             problems.append(f"applicant.{name}: {bad.message}; got {raw!r:.60}")
     items = []
+    chosen: dict[str, tuple[str, Any]] = {}
     ids = {c.id for c in credentials}
     for item in wallet.request.items if wallet.request else ():
         kind = next((r for r in policy.requests if r.id == item.kind), None)
@@ -215,6 +216,14 @@ def bind(policy: Policy, wallet: Wallet, credentials: list[Credential]) -> Bound
                 choices[f"choice:{choice.name}"] = typed(choice, raw, scales)
             except _Bad as bad:
                 problems.append(f"request.items[{item.id}].choices.{choice.name}: {bad.message}")
+        for key, value in choices.items():
+            other = chosen.setdefault(key, (item.id, value))
+            if other[1] != value:
+                problems.append(
+                    f"request.items[{item.id}].choices.{key[7:]}: item {other[0]} chose "
+                    f"{other[1]!r}; the items of one request share their choices (open separate "
+                    "cases for different choices)"
+                )
         items.append((item, kind, choices))
     if problems:
         raise EvaluationInputError("; ".join(problems[:50]))

@@ -50,6 +50,8 @@ MAX_GROUPS = 400  # children of the root `g` test (512 hangs create_ruleset)
 
 DERIVED_OPS = (
     "within_years",
+    "within_months",
+    "within_days",
     "starts_with",
     "contains",
     "not_contains",

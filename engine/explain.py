@@ -116,9 +116,9 @@ def expected_text(atom: Any, ctx: Context | None = None) -> str:
         value = show(atom.element, atom.value, catalogue)
     if atom.op == "known":
         return "a known value"
-    if atom.op == "within_years":
+    if atom.op.startswith("within_"):
         since = ref_text(atom.of, catalogue) if atom.of else "the application date"
-        return f"within {atom.value} years before {since}"
+        return f"within {atom.value} {atom.op.removeprefix('within_')} before {since}"
     if atom.op == "covers":
         share = atom.share if atom.share is not None else 1
         return f"at least {float(share):.0%} of {value}"

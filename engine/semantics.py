@@ -11,6 +11,7 @@ per-condition trace that explains an outcome.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -86,11 +87,11 @@ def _evaluate_value(atom: Atom, value: Any, view: Any, ctx: Context) -> str:
             return UNKNOWN
     subject = ctx.subject(atom.element)
     kind = subject.type if subject is not None else "text"
-    if op == "within_years":
+    if op.startswith("within_"):
         day = view.get(atom.of) if atom.of else ctx.as_of
         if day is None:
             return UNKNOWN
-        return _verdict(shift_years(day, -expected) <= value <= day)
+        return _verdict(earliest(op, day, expected) <= value <= day)
     if op == "starts_with":
         if value.startswith(expected):
             return MET
@@ -206,6 +207,18 @@ def covers_threshold(size: int, share: Any) -> int:
     return max(1, math.ceil(size * (share if share is not None else 1)))
 
 
+def earliest(op: str, day: dt.date, count: int) -> dt.date:
+    """The first day still "within" `count` years, months or days before `day`."""
+    if op == "within_days":
+        return day - dt.timedelta(days=count)
+    if op == "within_months":
+        index = day.year * 12 + day.month - 1 - count
+        year, month = divmod(index, 12)
+        last = calendar.monthrange(year, month + 1)[1]
+        return dt.date(year, month + 1, min(day.day, last))
+    return shift_years(day, -count)
+
+
 def shift_years(day: dt.date, years: int) -> dt.date:
     """The same calendar day `years` later (earlier if negative); 29 February falls to the 28th."""
     try:
@@ -265,8 +278,9 @@ def atom_text(atom: Atom, catalogue: Catalogue | None = None) -> str:
     expected = _expected_value(atom, catalogue)
     if atom.op == "known":
         return f"{label} is known"
-    if atom.op == "within_years":
-        unit = "year" if atom.value == 1 else "years"
+    if atom.op.startswith("within_"):
+        unit = atom.op.removeprefix("within_")
+        unit = unit[:-1] if atom.value == 1 else unit
         since = ref_text(atom.of, catalogue) if atom.of else "the application date"
         return f"{label} within {atom.value} {unit} of {since}"
     if atom.op == "covers":

@@ -34,7 +34,13 @@ from rules.policy import (
     Tier,
     Total,
 )
-from rules.requests import check_requests, read_criteria, read_dispositions, read_requests
+from rules.requests import (
+    check_requests,
+    declare_choices,
+    read_criteria,
+    read_dispositions,
+    read_requests,
+)
 from rules.scales import ScaleReader
 from rules.table_tests import read_lookups
 from rules.tables import TableReader
@@ -77,6 +83,7 @@ class Builder:
         self.parser.problems = self.problems
         self.parser.values.problems = self.problems
         self.parser.declarations = self.declarations
+        self.parser.choices = declare_choices(self.parser, doc.get("requests"), "requests")
         self.lookups = read_lookups(self.parser, doc.get("lookups"), "lookups", catalogue)
         self.computed = ComputedReader(self.parser).read_all(doc.get("computed"), "computed")
         self.classifications = read_classifications(

@@ -19,6 +19,7 @@ from rules.policy import Atom, Condition, Group, Ref, Table, TableTest
 from rules.values import INVALID, ValueReader, words
 
 MAX_DEPTH = 4
+SPANS = {"years": 100, "months": 1200, "days": 36500}  # within_years / _months / _days
 _SUBJECT_KEYS = ("element", "fact", "choice")
 _STATUS_KEYS = ("rule", "target", "criterion")
 _QUALIFIER_KEYS = ("system", "framework", "scheme")
@@ -234,8 +235,8 @@ class ConditionParser:
     def _of(self, raw: dict, path: str, op: str, scope: str) -> str | None:
         if "of" not in raw:
             return None
-        if op != "within_years":
-            self._problem(f"{path}.of", "`of` is only used with 'within_years'", raw["of"])
+        if not op.startswith("within_"):
+            self._problem(f"{path}.of", "`of` is only used with the within_ operators", raw["of"])
             return None
         dummy = Subject("", CREDENTIAL, "", "", "date", "date")
         ref = self._ref(raw["of"], f"{path}.of", dummy, scope)
@@ -257,9 +258,10 @@ class ConditionParser:
         return Ref(other.key)
 
     def _value(self, raw: Any, path: str, subject: Subject, shape: str) -> Any:
-        if shape == "years":
-            if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 100:
-                self._problem(path, "expected a whole number of years from 1 to 100", raw)
+        if shape in SPANS:
+            top = SPANS[shape]
+            if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= top:
+                self._problem(path, f"expected a whole number of {shape} from 1 to {top}", raw)
                 return INVALID
             return raw
         if shape == "prefix":

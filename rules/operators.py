@@ -45,6 +45,22 @@ _OPERATORS = (
         extra=("of",),
     ),
     Operator(
+        "within_months",
+        "within",
+        ("date",),
+        "months",
+        "no more than N calendar months before the application date (or the date named by `of`)",
+        extra=("of",),
+    ),
+    Operator(
+        "within_days",
+        "within",
+        ("date",),
+        "days",
+        "no more than N days before the application date (or the date named by `of`)",
+        extra=("of",),
+    ),
+    Operator(
         "starts_with",
         "starts with",
         ("isced",),

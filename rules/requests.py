@@ -27,6 +27,34 @@ _REQUEST_KEYS |= {"next_best"}
 _ROW_KEYS = {"id", "when", "disposition", "reasons", "options"}
 
 
+def declare_choices(parser: Any, raw: Any, path: str) -> dict[str, list]:
+    """The choices every request kind declares, added to the catalogue before any condition is
+    read (criteria and targets may test a choice). One name, one declaration across requests."""
+    out: dict[str, list] = {}
+    if not isinstance(raw, dict):
+        return out
+    for request_id, body in raw.items():
+        if not isinstance(body, dict) or body.get("choices") is None:
+            continue
+        where = f"{path}.{request_id}.choices"
+        choices = parser.declarations.read_all(body.get("choices"), where, set())
+        for choice in choices:
+            existing = parser.catalogue.get(f"choice:{choice.name}")
+            subject = declared_subject(choice, APPLICATION, "choice", "choice:")
+            if existing is not None and (existing.type, existing.values) != (
+                subject.type,
+                subject.values,
+            ):
+                parser._problem(
+                    f"{where}.{choice.name}",
+                    "another request declares this choice differently",
+                    choice.name,
+                )
+            parser.catalogue.add(subject)
+        out[str(request_id)] = choices
+    return out
+
+
 def read_criteria(parser: Any, raw: Any, path: str) -> list[Criterion]:
     out = []
     for i, item in enumerate(raw or []):
@@ -108,20 +136,7 @@ def read_requests(
             )
         considers = _ids(parser, body.get("considers", []), f"{where}.considers", known)
         names = _ids(parser, body.get("for", []), f"{where}.for", known)
-        choices = parser.declarations.read_all(body.get("choices"), f"{where}.choices", set())
-        for choice in choices:
-            existing = parser.catalogue.get(f"choice:{choice.name}")
-            subject = declared_subject(choice, APPLICATION, "choice", "choice:")
-            if existing is not None and (existing.type, existing.values) != (
-                subject.type,
-                subject.values,
-            ):
-                parser._problem(
-                    f"{where}.choices.{choice.name}",
-                    "another request declares this choice differently",
-                    choice.name,
-                )
-            parser.catalogue.add(subject)
+        choices = tuple(parser.choices.get(request_id, ()))
         per_credential = body.get("per_credential", False)
         if not isinstance(per_credential, bool):
             parser._problem(f"{where}.per_credential", "expected true or false", per_credential)

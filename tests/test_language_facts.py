@@ -663,3 +663,24 @@ def test_a_classification_with_a_gap_and_no_default_is_refused():
     assert any(
         "no row holds when supervision is none" in m and "no default" in m for m in messages
     ), messages
+
+
+DATE_SPANS = [
+    ({"element": "issued_on", "op": "within_months", "value": 6}, dt.date(2026, 3, 1), "met"),
+    ({"element": "issued_on", "op": "within_months", "value": 6}, dt.date(2026, 2, 28), "not_met"),
+    ({"element": "issued_on", "op": "within_days", "value": 10}, dt.date(2026, 8, 22), "met"),
+    ({"element": "issued_on", "op": "within_days", "value": 10}, dt.date(2026, 8, 21), "not_met"),
+    (
+        {"element": "issued_on", "op": "within_days", "value": 10},
+        dt.date(2026, 9, 2),
+        "not_met",
+    ),  # after the date
+]
+
+
+@pytest.mark.parametrize("matcher", MATCHERS)
+@pytest.mark.parametrize(("atom", "issued", "expected"), DATE_SPANS)
+def test_months_and_days_before_the_application_date(matcher, atom, issued, expected):
+    assert (
+        status_of(policy(criteria=[criterion([atom])]), {"issued_on": issued}, matcher) == expected
+    )

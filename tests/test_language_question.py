@@ -380,3 +380,27 @@ def test_an_application_criterion_cannot_test_credential_elements():
         "element 'ects' is about a credential; here only applicant facts and choices can be tested"
         in text
     )
+
+
+@pytest.mark.parametrize("matcher", MATCHERS)
+def test_a_choice_declared_by_a_request_can_be_tested_in_a_criterion(matcher):
+    p = policy(
+        criteria=[{"id": "fast", "title": "Accelerated route", "about": "application", "when": [{"choice": "route", "op": "eq", "value": "accelerated"}]}],
+        dispositions={"fast": {"label": "Accelerated", "favourable": True}, "normal": {"label": "Standard", "favourable": True}},
+        requests={"admission": {"title": "Admission", "choices": {"route": {"type": "code", "values": ["standard", "accelerated"]}}, "considers": ["fast"],
+                                "decision": {"rows": [{"id": "r", "when": [{"criterion": "fast", "status": "met"}], "disposition": "fast"}], "otherwise": "normal"}}},
+    )  # fmt: skip
+
+    def ask(route: str | None) -> str:
+        choices = MappingProxyType({"route": route} if route else {})
+        wallet = Wallet(
+            "k",
+            (),
+            MappingProxyType({}),
+            Request((RequestItem("r1", "admission", choices=choices),)),
+        )
+        return answer(evaluate(p, wallet, AS_OF, matcher))["disposition"]
+
+    assert ask("accelerated") == "fast"
+    assert ask("standard") == "normal"
+    assert ask(None) == "pending_evidence"

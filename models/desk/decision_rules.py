@@ -8,14 +8,20 @@ The proposal is the stored evaluation, read as one Lisbon level per applicable o
 - a rule or target not met proposes "refused"; an unknown one proposes nothing (evidence is
   needed), and not applicable ones are left out.
 
+When the applicant asked for something, each request item's disposition is part of the proposal
+too (`request:ITEM` → disposition code; pending evidence proposes nothing), and an override may
+state another disposition the policy declares.
+
 A justification is mandatory whenever the decision is not a full positive one (every outcome
-decided "full"), departs from the proposal (every override), asks for evidence, or corrects,
-reopens or answers an appeal against an earlier decision.
+decided "full", every disposition favourable), departs from the proposal (every override), asks
+for evidence, withholds the options the policy offers with an answer that is not favourable, or
+corrects, reopens or answers an appeal against an earlier decision.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from models.desk.records import CaseEvent, Decision, Evaluation
@@ -29,9 +35,16 @@ ALLOWED_FROM = {
 }
 
 
+REQUEST = "request:"
+
+
 def proposal_of(result: Mapping[str, Any]) -> dict[str, str | None]:
-    """{rule or target id: proposed Lisbon level, or None when evidence is needed}."""
+    """{rule or target id: proposed Lisbon level, or None when evidence is needed;
+    "request:ITEM": proposed disposition, or None when pending evidence}."""
     out: dict[str, str | None] = {}
+    for d in result.get("dispositions", []):
+        pending = d["disposition"] == "pending_evidence"
+        out[REQUEST + d["item"]] = None if pending else d["disposition"]
     for o in result["outcomes"]:
         if o["status"] == "met":
             level = (o.get("outcome") or {}).get("level") if o["kind"] == "recognition" else None
@@ -65,10 +78,27 @@ def decision_kind(events: Sequence[CaseEvent], history: Sequence[Decision]) -> s
     return "correction"
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A disposition a request item may be given: its words, and what the policy offers with it."""
+
+    code: str
+    label: str
+    favourable: bool
+    options: tuple[str, ...] = ()
+
+
 def check_decision(
-    status: str, values: Mapping[str, Any], evaluation: Evaluation | None, kind: str
+    status: str,
+    values: Mapping[str, Any],
+    evaluation: Evaluation | None,
+    kind: str,
+    answers: Mapping[str, Mapping[str, Answer]] | None = None,
 ) -> dict[str, str]:
-    """The outcomes to record, or `InvalidDecision` / `Conflict` saying what is wrong."""
+    """The outcomes to record, or `InvalidDecision` / `Conflict` saying what is wrong.
+
+    `answers`: per request item, the dispositions it may be given (from the case's policy)."""
+    answers = answers or {}
     action = values["action"]
     if status not in ALLOWED_FROM[action]:
         raise Conflict(f"a case that is {status.replace('_', ' ')} cannot take '{action}'")
@@ -87,14 +117,17 @@ def check_decision(
         errors = _not_for_this_action(values, action)
         open_ = sorted(rule for rule, level in proposal.items() if level is None)
         if open_:
+            what = ", ".join(r.replace(REQUEST, "request ") for r in open_)
             errors["outcomes"] = (
-                f"no proposal for {', '.join(open_)} (unknown: evidence is needed); "
+                f"no proposal for {what} (unknown: evidence is needed); "
                 "request evidence or override with a stated outcome"
             )
         decided = {rule: level for rule, level in proposal.items() if level is not None}
     else:
-        decided = _overridden(values, proposal, errors)
-    why = _needs_justification(action, decided, proposal, kind)
+        decided = _overridden(values, proposal, errors, answers)
+    why = _needs_justification(action, decided, proposal, kind, answers)
+    if not why and not values.get("offer_options", True) and _declared_options(decided, answers):
+        why = "the options the policy offers with this answer are withheld"
     if why and not values["justification"].strip():
         errors["justification"] = f"a justification is required: {why}"
     if errors:
@@ -102,9 +135,21 @@ def check_decision(
     return decided
 
 
+def _declared_options(decided: Mapping[str, str], answers: Mapping) -> bool:
+    for key, code in decided.items():
+        answer = (
+            answers.get(key.removeprefix(REQUEST), {}).get(code)
+            if key.startswith(REQUEST)
+            else None
+        )
+        if answer is not None and not answer.favourable and answer.options:
+            return True
+    return False
+
+
 def _not_for_this_action(values: Mapping[str, Any], action: str) -> dict[str, str]:
     errors = {}
-    if values["outcomes"]:
+    if values["outcomes"] or values.get("dispositions"):
         errors["outcomes"] = f"'{action}' takes no outcomes; override to state other outcomes"
     if values["exception_type"] is not None:
         errors["exception_type"] = "only an override names an exception"
@@ -112,17 +157,35 @@ def _not_for_this_action(values: Mapping[str, Any], action: str) -> dict[str, st
 
 
 def _overridden(
-    values: Mapping[str, Any], proposal: Mapping[str, str | None], errors: dict[str, str]
+    values: Mapping[str, Any],
+    proposal: Mapping[str, str | None],
+    errors: dict[str, str],
+    answers: Mapping[str, Mapping[str, Answer]],
 ) -> dict[str, str]:
     if values["exception_type"] is None:
         errors["exception_type"] = "an override names its exception type"
-    given: Mapping[str, str] = values["outcomes"]
+    given: dict[str, str] = dict(values["outcomes"])
     for rule in sorted(set(given) - set(proposal)):
-        known = ", ".join(sorted(proposal)) or "none"
+        known = ", ".join(sorted(r for r in proposal if not r.startswith(REQUEST))) or "none"
         errors[f"outcomes.{rule}"] = f"not an applicable outcome of this evaluation ({known})"
+    for item, code in sorted(values.get("dispositions", {}).items()):
+        allowed = answers.get(item)
+        if REQUEST + item not in proposal or allowed is None:
+            items = ", ".join(
+                sorted(r.removeprefix(REQUEST) for r in proposal if r.startswith(REQUEST))
+            )
+            errors[f"dispositions.{item}"] = f"not a request item of this case ({items or 'none'})"
+        elif code not in allowed:
+            errors[f"dispositions.{item}"] = f"expected one of: {', '.join(allowed)}"
+        else:
+            given[REQUEST + item] = code
     decided = {**proposal, **{r: v for r, v in given.items() if r in proposal}}
     for rule, level in sorted(decided.items()):
-        if level is None:
+        if level is None and rule.startswith(REQUEST):
+            errors[f"dispositions.{rule.removeprefix(REQUEST)}"] = (
+                "the proposal has none (pending evidence): state the answer"
+            )
+        elif level is None:
             errors[f"outcomes.{rule}"] = "the proposal has none (unknown): state the outcome"
     if not given:
         errors["outcomes"] = "an override states at least one outcome"
@@ -132,12 +195,23 @@ def _overridden(
 
 
 def _needs_justification(
-    action: str, decided: Mapping[str, str], proposal: Mapping[str, str | None], kind: str
+    action: str,
+    decided: Mapping[str, str],
+    proposal: Mapping[str, str | None],
+    kind: str,
+    answers: Mapping[str, Mapping[str, Answer]],
 ) -> str | None:
     if kind != "initial":
         return f"a {kind} states why the earlier decision changes"
     if action == "override" or dict(decided) != dict(proposal):
         return "the decision departs from the proposal"
-    if not decided or any(level != "full" for level in decided.values()):
+    levels = [v for k, v in decided.items() if not k.startswith(REQUEST)]
+    unfavourable = [
+        k for k, v in decided.items()
+        if k.startswith(REQUEST) and not getattr(
+            answers.get(k.removeprefix(REQUEST), {}).get(v), "favourable", False
+        )
+    ]  # fmt: skip
+    if not decided or any(level != "full" for level in levels) or unfavourable:
         return "the decision is not a full positive one"
     return None

@@ -116,6 +116,7 @@ class Snapshot:
     added_by: int
     added_at: str
     credentials: Mapping[str, Any] = field(repr=False)  # engine.inputs.wallet_to_plain
+    received_on: dt.date | None = None  # when the applicant's items arrived (None: not recorded)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ class Decision:
     organisation_id: int
     action: str
     kind: str
-    outcomes: Mapping[str, str]  # rule or target id → Lisbon level decided
+    # rule or target id → Lisbon level decided; "request:ITEM" → the disposition of that item
+    outcomes: Mapping[str, str]
     exception_type: str | None
     justification: str
     officer_id: int
@@ -182,13 +184,18 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class QueueItem:
-    """A case in the queue with its decision clock (calendar months from the complete file)."""
+    """A case in the queue with its decision clock (calendar months from the complete file).
+
+    While the file is incomplete (the latest evaluation still needs evidence) there is no
+    deadline: `clock_from`, `due_on` and `days_elapsed` are None and `waiting_for` says what the
+    file needs."""
 
     case: Case
-    clock_from: dt.date
-    days_elapsed: int
-    due_on: dt.date
+    clock_from: dt.date | None
+    days_elapsed: int | None
+    due_on: dt.date | None
     overdue: bool
+    waiting_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -238,6 +245,15 @@ class DecisionInputSchema(Strict):
         values=fields.String(validate=_one_of(LEVELS)),
         load_default=dict,
     )
+    # The answer to each request item (override only): {item id: disposition code}.
+    dispositions = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=80)),
+        values=fields.String(validate=validate.Length(min=1, max=80)),
+        load_default=dict,
+    )
+    # Whether the letter offers the applicant the options the policy declares for an answer
+    # that is not favourable; withholding them needs a justification.
+    offer_options = fields.Boolean(load_default=True)
     exception_type = fields.String(
         load_default=None, allow_none=True, validate=_one_of(EXCEPTION_TYPES)
     )
@@ -250,6 +266,9 @@ class DecisionInputSchema(Strict):
 class CaseInputSchema(Strict):
     # the native wallet document; models.credentials.intake checks it
     wallet = fields.Dict(required=True)
+    # the applicant's facts and what they ask for (may also be inside the wallet document)
+    applicant = fields.Dict(load_default=None, allow_none=True)
+    request = fields.Dict(load_default=None, allow_none=True)
     purpose = fields.String(required=True, validate=_one_of(PURPOSES))
     application_date = IsoDate(required=True)
     received_on = IsoDate(required=True)

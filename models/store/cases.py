@@ -95,7 +95,7 @@ def create_case(
                 "policy": [policy.policy_id, policy.version],
             },
         )
-        add_snapshot(db, actor, case_id, credentials)
+        add_snapshot(db, actor, case_id, credentials, received_on)
         add_event(db, actor, case_id, "open")
         return get_case(db, org, case_id)
 
@@ -144,11 +144,19 @@ def _snapshot(row: sqlite3.Row) -> Snapshot:
         row["added_by"],
         row["added_at"],
         json.loads(row["credentials"]),
+        _date(row["received_on"]) if "received_on" in row.keys() else None,
     )
 
 
-def add_snapshot(db: DB, actor: User, case_id: int, credentials: Mapping[str, Any]) -> Snapshot:
-    """Append the credentials as they are now (`wallet_to_plain`: the learner key, no names)."""
+def add_snapshot(
+    db: DB,
+    actor: User,
+    case_id: int,
+    credentials: Mapping[str, Any],
+    received_on: dt.date | None = None,
+) -> Snapshot:
+    """Append the credentials as they are now (`wallet_to_plain`: the learner key, no names),
+    received on `received_on`."""
     with _write(db):
         get_case(db, actor.organisation_id, case_id)
         digest = snapshot_digest(credentials)
@@ -161,6 +169,7 @@ def add_snapshot(db: DB, actor: User, case_id: int, credentials: Mapping[str, An
                 "digest": digest,
                 "added_by": actor.id,
                 "added_at": now(),
+                "received_on": received_on.isoformat() if received_on else None,
             },
         )
         append_audit(

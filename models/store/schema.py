@@ -227,3 +227,10 @@ def _initial(db: Database) -> None:
     _run_script(db, _TABLES)
     _run_script(db, "\n".join(_append_only(t) for t in APPEND_ONLY))
     _run_script(db, _GUARDS)
+
+
+# The date each snapshot's credentials arrived: the decision clock starts on the date the last
+# item the file needed arrived, which may be months after the case was received.
+@MIGRATIONS(name="0002_snapshot_received_on")
+def _snapshot_received_on(db: Database) -> None:
+    _run_script(db, "ALTER TABLE case_snapshots ADD COLUMN received_on TEXT;")
