@@ -64,8 +64,16 @@ def considered(policy: Policy, items: Any) -> set[str]:
 
 
 class Decider:
-    def __init__(self, policy: Policy, ev: EvalContext, outcomes: dict[str, dict]):
+    def __init__(
+        self,
+        policy: Policy,
+        ev: EvalContext,
+        outcomes: dict[str, dict],
+        set_aside: dict[str, list[str]] | None = None,
+    ):
         self.policy, self.ev, self.outcomes = policy, ev, outcomes
+        self.set_aside = set_aside or {}  # credential id → reasons it is set aside
+        self.names: str | None = None
         self.kinds = {r.id: r for r in policy.requests}
         self.dispositions = {d.code: d for d in policy.dispositions}
         self.order = [d.code for d in policy.dispositions]
@@ -145,7 +153,10 @@ class Decider:
         )  # fmt: skip
         return ("met", "not_met", "not_applicable") if scoped else ("met", "not_met")
 
-    def decide(self, kind: RequestKind, statuses: dict[str, str], view: View) -> dict[str, Any]:
+    def decide(
+        self, kind: RequestKind, statuses: dict[str, str], view: View, item: Any = None
+    ) -> dict[str, Any]:
+        self.names = item.names if item is not None else None
         trail = [{"row": row.id, "status": statuses[row.id]} for row in kind.rows]
         decided, pending = self._hit(kind, statuses)
         final = decided.disposition if decided else kind.otherwise
@@ -179,7 +190,8 @@ class Decider:
     def _because(self, kind: RequestKind, decided: Any, view: View) -> list[str]:
         """The outcomes the answer rests on, in words."""
         out = []
-        for rule_id in kind.considers:
+        named = (self.names,) if self.names and self.names not in kind.considers else ()
+        for rule_id in kind.considers + named:
             status = view.get(f"status:{rule_id}") or UNKNOWN
             title = self.outcomes[rule_id].get("title", rule_id)
             out.append(f"'{title}': {status.replace('_', ' ')}.")
@@ -194,6 +206,7 @@ class Decider:
                 key = r.atom.element
                 if key.startswith(("status:", "level:")):
                     rule_id = key.split(":", 1)[1]
+                    rule_id = self.names if rule_id == "requested" else rule_id
                     rule_id = rule_id if rule_id in self.outcomes else None
                     asked += self.outcomes[rule_id]["evidence_requests"] if rule_id else []
                 elif key.startswith(("fact:", "choice:")):
@@ -210,6 +223,12 @@ class Decider:
 
     def result(self, item: Any, kind: RequestKind | None, decision: dict[str, Any]) -> dict:
         code = decision["disposition"]
+        aside = self.set_aside.get(item.credential) if item.credential else None
+        if aside:
+            decision = dict(decision)
+            decision["reasons"] = [
+                f"Credential '{item.credential}' is set aside: {'; '.join(aside)}."
+            ] + decision["reasons"]
         d = self.dispositions.get(code)
         favourable = bool(d and d.favourable)
         options = decision.get("options", [])

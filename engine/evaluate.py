@@ -95,7 +95,7 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
         ]
     outcomes.sort(key=lambda o: o["rule"])
     by_rule = {o["rule"]: o for o in outcomes}
-    dispositions = _dispositions(policy, compiled, match, ev, by_rule, bound, as_of)
+    dispositions = _dispositions(policy, compiled, match, ev, by_rule, bound, as_of, exclusion_rows)
 
     result: dict[str, Any] = {
         "policy": {
@@ -139,10 +139,14 @@ def _not_requested(o: dict[str, Any]) -> dict[str, Any]:
 
 def _dispositions(
     policy: Policy, compiled: Any, match: Any, ev: EvalContext, by_rule: dict, bound: Any,
-    as_of: dt.date,
+    as_of: dt.date, exclusions: list,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """One disposition per request item; the decision tables run through the engine."""
-    decider = Decider(policy, ev, by_rule)
+    aside: dict[str, list[str]] = {}
+    for row in exclusions:
+        if row["status"] == MET:
+            aside.setdefault(row["credential"], []).append(row["reason"])
+    decider = Decider(policy, ev, by_rule, aside)
     plans, views = [], []
     for item, kind, choices in bound.items:
         if not applicable(item, kind):
@@ -157,7 +161,7 @@ def _dispositions(
             out.append(decider.result(item, kind, no_rule(item, kind)))
             continue
         rows = {r.id: statuses[compiled.group_block[id(r.when)]][index] for r in kind.rows}
-        result = decider.result(item, kind, decider.decide(kind, rows, views[index]))
+        result = decider.result(item, kind, decider.decide(kind, rows, views[index], item))
         if not result["favourable"] and result["disposition"] != "pending_evidence":
             result["alternatives"] = _alternatives(
                 decider, compiled, match, kind, item, bound, as_of
@@ -180,7 +184,7 @@ def _alternatives(decider: Any, compiled: Any, match: Any, kind: Any, item: Any,
         view = decider.view(alt, other, {}, f"{item.id}~{other_id}")
         statuses = match(compiled, {OUTCOME: [view]}, as_of)
         rows = {r.id: statuses[compiled.group_block[id(r.when)]][0] for r in other.rows}
-        found = decider.result(alt, other, decider.decide(other, rows, view))
+        found = decider.result(alt, other, decider.decide(other, rows, view, alt))
         out.append({k: found[k] for k in ALTERNATIVE_KEYS})
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.lookup import Possible
 from engine.semantics import (
     MET,
     NOT_MET,
@@ -135,39 +136,96 @@ def expected_text(atom: Any, ctx: Context | None = None) -> str:
 def evidence_requests(
     group: Group, credential: Any, ctx: Context, why: str
 ) -> list[dict[str, Any]]:
-    """One request per value a group needs and the credential (or the application) lacks."""
+    """One request per value a group needs and the credential (or the application) lacks.
+
+    Only values that can still change the group's status are asked for: a branch of an `any`
+    that already fails, or an `all` that fails whatever the missing values, asks for nothing."""
     seen: dict[str, dict[str, Any]] = {}
-    for r in trace(group, credential, ctx):
-        element = _needed(r.atom, credential)
-        if r.status != UNKNOWN or element in seen:
-            continue
-        label = label_of(element, ctx.catalogue)
-        what = "the" if credential.get(element) is None else "a more precise"
-        if element.startswith("fact:"):
-            whose, label = "The applicant", f"{label} (applicant fact '{element[5:]}')"
-        elif element.startswith("choice:"):
-            whose, label = "The applicant", f"choice of {label}"
-        else:
-            whose = who(credential)
-        seen[element] = {
-            "credential": credential.id if not element.startswith(("fact:", "choice:")) else None,
-            "element": element,
-            "request": f"{whose}: provide {what} {label} "
-            f"(needed for {why}: {atom_text(r.atom, ctx.catalogue)}).",
-        }
+    for atom in _undecided_atoms(group, credential, ctx):
+        for element in _needed(atom, credential, ctx):
+            if element in seen:
+                continue
+            label = label_of(element, ctx.catalogue).removeprefix("the ")
+            what = "the" if credential.get(element) is None else "a more precise"
+            if element.startswith("fact:"):
+                whose, label = "The applicant", f"{label} (applicant fact '{element[5:]}')"
+            elif element.startswith("choice:"):
+                whose, label = "The applicant", f"choice of {label}"
+            else:
+                whose = who(credential)
+            applicant = element.startswith(("fact:", "choice:"))
+            seen[element] = {
+                "credential": None if applicant else credential.id,
+                "element": element,
+                "request": f"{whose}: provide {what} {label} "
+                f"(needed for {why}: {atom_text(atom, ctx.catalogue)}).",
+            }
     return list(seen.values())
 
 
-def _needed(atom: Any, view: Any) -> str:
-    """The subject whose value is missing: the atom's own, or the one it compares with."""
+def _undecided_atoms(group: Group, view: Any, ctx: Context) -> list[Any]:
+    """The unknown atoms of the branches whose status is still unknown."""
+    if evaluate(group, view, ctx) != UNKNOWN:
+        return []
+    out = []
+    for item in group.items:
+        if isinstance(item, Atom):
+            if evaluate_atom(item, view, ctx) == UNKNOWN:
+                out.append(item)
+        else:
+            out += _undecided_atoms(item, view, ctx)
+    return out
+
+
+def _needed(atom: Any, view: Any, ctx: Context) -> list[str]:
+    """The subjects whose values are missing: the atom's own, the one it compares with, or
+    what a computed value, a lookup or a classification is made from."""
     if isinstance(atom.value, TableTest):
         keys = [k for _, k in atom.value.match] + ([atom.value.on] if atom.value.on else [])
-        return next((k for k in keys if view.get(k) is None), atom.element)
+        return [k for k in keys if view.get(k) is None][:1] or [atom.element]
     if isinstance(atom.value, Ref) and view.get(atom.element) is not None:
-        return atom.value.key
+        return [atom.value.key]
     if atom.of and view.get(atom.element) is not None:
-        return atom.of
-    return atom.element
+        return [atom.of]
+    return _sources(atom.element, view, ctx, 0) or [atom.element]
+
+
+def _sources(key: str, view: Any, ctx: Context, depth: int) -> list[str]:
+    """The missing inputs behind a computed value, lookup or classification (or the key itself)."""
+    policy = ctx.policy
+    subject = ctx.catalogue.get(key)
+    value = view.get(key)
+    derived = subject is not None and subject.source in ("computed", "lookup", "classification")
+    if policy is None or subject is None or depth > 5 or not derived:
+        return [key] if value is None else []
+    if value is not None and not isinstance(value, Possible):
+        return []
+    inputs: list[str] = []
+    if subject.source == "computed":
+        computed = next(c for c in policy.computed if c.name == key)
+        inputs = _expression_refs(computed.expr)
+    elif subject.source == "lookup":
+        lookup = next(x for x in policy.lookups if x.name == key)
+        inputs = [k for _, k in lookup.test.match] + ([lookup.test.on] if lookup.test.on else [])
+    elif subject.source == "classification":
+        found = next(c for c in policy.classifications if c.name == key)
+        inputs = [a.element for row in found.rows for a in _all_atoms(row.when)]
+    if not inputs:
+        return [key]
+    missing = [m for k in dict.fromkeys(inputs) for m in _sources(k, view, ctx, depth + 1)]
+    return list(dict.fromkeys(missing)) or [key]
+
+
+def _expression_refs(expr: Any) -> list[str]:
+    if expr.op == "ref":
+        return [expr.args[0]]
+    if expr.op == "const":
+        return []
+    return [k for part in expr.args for k in _expression_refs(part)]
+
+
+def _all_atoms(c: Any) -> list[Any]:
+    return [c] if isinstance(c, Atom) else [a for i in c.items for a in _all_atoms(i)]
 
 
 def merge_requests(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:

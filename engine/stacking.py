@@ -147,28 +147,35 @@ class Stacking:
         ]
 
     def _total_shortfall(self, total: Any, chosen: frozenset[int], strict: bool) -> list[str]:
-        """A sum of a numeric subject over (some of) the chosen credentials, with bounds: the
-        minimum is checked on the low ends when strict, the maximum on the high ends."""
-        low = high = Fraction(0)
+        """A sum of a numeric subject over (some of) the chosen credentials, with bounds.
+
+        Strict (what is certain): the minimum counts only credentials known to be in `where`,
+        at their low ends; the maximum counts every credential that may be in it, at its high
+        end. Optimistic (what evidence could still make true): the reverse, and a missing
+        value leaves the minimum open."""
+        sure_low = sure_high = maybe_low = maybe_high = Fraction(0)
         missing = False
         for i in chosen:
-            if total.where is not None and not self._ok(None, total.where, i, strict):
-                if strict or self.ev.status(total.where, i) == NOT_MET:
-                    continue
+            status = self.ev.status(total.where, i) if total.where is not None else MET
+            if status == NOT_MET:
+                continue
             ends = _ends(self.ev.credentials[i].get(total.of))
             if ends is None:
                 missing = True
                 continue
-            low, high = low + ends[0], high + ends[1]
+            maybe_low, maybe_high = maybe_low + ends[0], maybe_high + ends[1]
+            if status == MET:
+                sure_low, sure_high = sure_low + ends[0], sure_high + ends[1]
         out = []
         unit = label_of(total.of, self.ev.ctx.catalogue)
-        reach = low if strict else high
+        reach = sure_low if strict else maybe_high
         if total.minimum is not None and reach < total.minimum and (strict or not missing):
             out.append(f"{total.title}: {text(total.minimum - reach)} more ({unit}: has "
                        f"{text(reach)}, needs {text(total.minimum)})")  # fmt: skip
-        top = high if strict else low
-        if total.maximum is not None and top > total.maximum:
-            out.append(f"{total.title}: at most {text(total.maximum)} ({unit}: has {text(top)})")
+        top = maybe_high if strict else sure_low
+        if total.maximum is not None and (top > total.maximum or (strict and missing)):
+            shown = f"has {text(top)}" + (", some unknown" if missing else "")
+            out.append(f"{total.title}: at most {text(total.maximum)} ({unit}: {shown})")
         return out
 
     def outcomes(self) -> tuple[list[dict[str, Any]], dict[str, Filling], bool]:
@@ -325,6 +332,8 @@ class Stacking:
                         }
                     )
                 for total in t.totals:
+                    if total.where is not None:
+                        out += evidence_requests(total.where, creds[i], self.ev.ctx, t.id)
                     if creds[i].get(total.of) is None:
                         out.append(
                             {

@@ -67,10 +67,11 @@ class ViewBuilder:
         self.own = [
             s for s in subjects if s.scope == CREDENTIAL and s.source in ("annex", "extended")
         ]
-        self.qualified = [s for s in subjects if s.source == "qualified" and s.scope == CREDENTIAL]
+        self.qualified = [s for s in subjects if s.source == "qualified"]
 
     def application(self) -> View:
         view = View("(application)", dict(self.shared), title="the application")
+        self._readings(view, APPLICATION)
         self._derived(view, APPLICATION)
         return view
 
@@ -93,25 +94,37 @@ class ViewBuilder:
             if value is not None:
                 values["eqf_level"] = value
                 provenance["eqf_level"] = _inferred(provenance.get("framework_level"), note)
-        for s in self.qualified:
-            value, note = self._qualified(s, raw)
-            if value is not None:
-                values[s.key] = value
-                if note:
-                    provenance[s.key] = _inferred(provenance.get(s.name), note)
         values.update(declared)
         view = View(credential.id, values, provenance, raw.get("title"))
+        self._readings(view, CREDENTIAL, raw)
         self._derived(view, CREDENTIAL)
         return view
 
-    def _qualified(self, s: Any, raw: Any) -> tuple[Any, str]:
-        if s.name == "credits":
-            return cv.credits_in(raw, s.qualifier, self.scales, self.hours)
-        if s.name == "framework_level":
-            return cv.level_in(raw, s.qualifier, self.scales)
-        if s.name == "grade":
-            return cv.grade_in(raw, s.qualifier, self.scales)
-        return None, ""
+    def _readings(self, view: View, scope: str, raw: Any = None) -> None:
+        """Structured values read in the scale a condition names (`credits@nz_credit`)."""
+        for s in self.qualified:
+            if s.scope != scope:
+                continue
+            base = s.key.split("@", 1)[0]
+            built_in = self.catalogue[base].source in ("annex", "extended")
+            own = raw if raw is not None and built_in else None
+            value, note = self._qualified(s, own, view, base)
+            if value is not None:
+                view.values[s.key] = value
+                if note:
+                    view.provenance[s.key] = _inferred(view.provenance.get(base), note)
+
+    def _qualified(self, s: Any, raw: Any, view: View, base: str) -> tuple[Any, str]:
+        """A built-in element reads from the whole credential (ECTS and hours are credit too);
+        a declared element or fact reads from its own value only."""
+        kind = self.catalogue[base].type
+        slot = {"credits": "credits", "level": "framework_level", "grade": "grade"}[kind]
+        own = raw if raw is not None else {slot: view.get(base)}
+        if kind == "credits":
+            return cv.credits_in(own, s.qualifier, self.scales, self.hours)
+        if kind == "level":
+            return cv.level_in(own, s.qualifier, self.scales)
+        return cv.grade_in(own, s.qualifier, self.scales)
 
     # --- lookups, computed values and classifications ----------------------------------------
 

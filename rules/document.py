@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -14,7 +15,9 @@ MAX_NESTING = 40
 
 
 class _NoAliasLoader(yaml.SafeLoader):
-    """YAML without anchors/aliases: they allow tiny files that expand to huge documents."""
+    """YAML without anchors/aliases: they allow tiny files that expand to huge documents. Only
+    true and false are booleans (YAML 1.2): in YAML 1.1 a key `on:` (a table test's date) or a
+    code `no` would silently turn into a boolean."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -23,6 +26,17 @@ class _NoAliasLoader(yaml.SafeLoader):
                 None, None, "YAML aliases (*name) are not allowed in a policy", event.start_mark
             )
         return super().compose_node(parent, index)
+
+
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_NoAliasLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def parse_document(raw: bytes, source: str) -> Any:

@@ -17,6 +17,11 @@ README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encodi
 
 CONSTRUCTS = sorted(
     set(schema.PolicySchema._declared_fields)
+    | set(schema.TargetSchema._declared_fields)
+    | set(schema.SlotSchema._declared_fields)
+    | set(schema.SettingsSchema._declared_fields)
+    | set(schema.RecognitionSchema._declared_fields)
+    | set(schema.TierSchema._declared_fields)
     | set(declarations.DECLARABLE)
     | set(declarations._KEYS)
     | set(requests.ABOUT)

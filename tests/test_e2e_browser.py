@@ -157,3 +157,46 @@ def test_officer_decides_a_case_and_a_second_officer_confirms(server):
             expect(page.locator("article")).to_contain_text(JUSTIFICATION)
         finally:
             browser.close()
+
+
+def test_officer_opens_a_case_with_a_request_and_the_letter_states_the_answer(server):
+    """An officer opens a case from a wallet, a request and the applicant's facts, sees the answer
+    to the request first, decides it, and the letter states the answer, reasons and options."""
+    import json
+
+    from playwright.sync_api import expect, sync_playwright
+
+    base, passwords = server
+    officer = "officer@malarvik.example"
+    bjorn = (ROOT / "fixtures" / "learners" / "bjorn-lindqvist.json").read_text(encoding="utf-8")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            log_in(page, base, officer, passwords[officer])
+            page.goto(f"{base}/cases/new")
+            page.locator("#purpose").select_option("credit")
+            page.locator("#application_date").fill("2026-09-01")
+            page.locator("#received_on").fill("2026-09-01")
+            page.locator("#policy").select_option("malarvik-msc-ds-credit@2026.1")
+            page.locator("#wallet_text").fill(bjorn)
+            page.locator("#request_text").fill(json.dumps({"items": [{"request": "elective"}]}))
+            page.locator("#applicant_text").fill(json.dumps({"admission_offer": True}))
+            page.get_by_role("button", name="Open the case").click()
+            page.get_by_role("button", name="Evaluate").click()
+            asked = page.get_by_role("heading", name="What the applicant asked for")
+            expect(asked).to_be_visible()
+            rules = page.get_by_role("heading", name="Rules, criteria and targets")
+            assert asked.bounding_box()["y"] < rules.bounding_box()["y"]  # the answer comes first
+            expect(page.locator("#proposal")).to_contain_text("Credit not granted")
+            page.get_by_label("Accept the proposal").check()
+            page.get_by_label("Justification").fill("No credential reaches EQF 6 with QA.")
+            page.get_by_role("button", name="Record the decision").click()
+            expect(page.get_by_text(re.compile(r"Decision \d+ recorded"))).to_be_visible()
+            page.get_by_role("link", name="Decision letter").click()
+            letter = page.locator("article")
+            expect(letter).to_contain_text("Credit as a programme elective")
+            expect(letter).to_contain_text("Credit not granted")
+            expect(letter).to_contain_text("individual assessment of your prior learning")
+        finally:
+            browser.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
+from types import MappingProxyType
 
 import pytest
 
@@ -684,3 +685,60 @@ def test_months_and_days_before_the_application_date(matcher, atom, issued, expe
     assert (
         status_of(policy(criteria=[criterion([atom])]), {"issued_on": issued}, matcher) == expected
     )
+
+
+@pytest.mark.parametrize("matcher", MATCHERS)
+def test_declared_structured_elements_and_facts_are_read_through_their_scale(matcher):
+    p = policy(
+        elements={"school_average": {"type": "grade"}, "prior": {"type": "credits"}},
+        facts={"entry": {"type": "level"}},
+        criteria=[
+            criterion(
+                [{"element": "school_average", "scheme": "de_grade", "op": "lte", "value": 2.0}]
+            )
+            | {"id": "k"},
+            criterion([{"element": "prior", "system": "ects", "op": "gte", "value": 5}])
+            | {"id": "c"},
+            {
+                "id": "e",
+                "title": "Entry level",
+                "about": "application",
+                "when": [{"fact": "entry", "framework": "nzqf", "op": "gte", "value": "7"}],
+            },
+        ],
+    )
+    ext = {
+        "school_average": {"scheme": "de_grade", "value": 1.7},
+        "prior": {"system": "nz_credit", "value": 15},
+    }
+    cred = Credential.of("c1", {}, extensions=ext)
+    wallet = Wallet("k", (cred,), MappingProxyType({"entry": {"framework": "nzqf", "level": "7"}}))
+    by = {o["rule"]: o["status"] for o in evaluate(p, wallet, AS_OF, matcher)["outcomes"]}
+    assert by == {"k": "met", "c": "met", "e": "met"}
+
+
+def test_a_target_whose_total_waits_for_a_level_is_unknown_with_the_level_asked_for():
+    level = {"element": "framework_level", "framework": "fheq", "op": "eq", "value": "7"}
+    p = policy(targets=[{
+        "id": "t", "title": "T",
+        "slots": [{"id": "s", "title": "S", "min": 1, "max": "any", "when": [{"element": "credits", "op": "known"}]}],
+        "totals": [
+            {"title": "30 at level 7", "of": {"element": "credits", "system": "uk_cats"}, "min": 30, "where": [level]},
+            {"title": "at most 15 at level 6", "of": {"element": "credits", "system": "uk_cats"}, "max": 15, "where": [level | {"value": "6"}]},
+        ],
+    }])  # fmt: skip
+    cred = Credential.of("c1", {"credits": Credits("uk_cats", Fraction(30))})
+    [o] = evaluate(p, Wallet("k", (cred,)), AS_OF)["outcomes"]
+    assert o["status"] == "unknown"
+    assert [r["element"] for r in o["evidence_requests"]] == ["framework_level@fheq"]
+    six = Credential.of(
+        "c1", {"credits": Credits("uk_cats", Fraction(30)), "framework_level": Level("fheq", "6")}
+    )
+    assert evaluate(p, Wallet("k", (six,)), AS_OF)["outcomes"][0]["status"] == "not_met"
+
+
+def test_yaml_reads_on_and_no_as_words_not_booleans():
+    from rules.document import parse_document
+
+    doc = parse_document(b"on: issued_on\ncode: no\nflag: true\nother: yes\n", "p.yaml")
+    assert doc == {"on": "issued_on", "code": "no", "flag": True, "other": "yes"}

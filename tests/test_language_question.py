@@ -404,3 +404,48 @@ def test_a_choice_declared_by_a_request_can_be_tested_in_a_criterion(matcher):
     assert ask("accelerated") == "fast"
     assert ask("standard") == "normal"
     assert ask(None) == "pending_evidence"
+
+
+def test_evidence_is_asked_only_for_what_can_still_change_the_answer():
+    p = policy(
+        elements={"kind": {"type": "code", "values": ["course", "work"]}, "syllabus": {"type": "boolean"}, "validation": {"type": "boolean"}},
+        criteria=[{"id": "k", "title": "Documented", "when": [{"any": [
+            {"all": [{"element": "kind", "op": "eq", "value": "course"}, {"element": "syllabus", "op": "eq", "value": True}]},
+            {"all": [{"element": "kind", "op": "eq", "value": "work"}, {"element": "validation", "op": "eq", "value": True}]},
+        ]}]}],
+    )  # fmt: skip
+    result = evaluate(
+        p, Wallet("k", (Credential.of("c1", {}, extensions={"kind": "course"}),)), AS_OF
+    )
+    assert [r["element"] for r in result["outcomes"][0]["evidence_requests"]] == ["syllabus"]
+
+
+def test_evidence_for_a_computed_value_names_what_it_is_computed_from():
+    p = policy(
+        facts={"completed": {"type": "decimal", "label": "credits completed"}, "nominal": {"type": "decimal"}},
+        computed={"excess": {"label": "credits beyond the degree", "value": {"difference": [{"fact": "completed"}, {"fact": "nominal"}]}}},
+        criteria=[{"id": "k", "title": "Room", "about": "application", "when": [{"element": "excess", "op": "gte", "value": 0}]}],
+    )  # fmt: skip
+    result = evaluate(p, Wallet("k", (), MappingProxyType({"nominal": 180})), AS_OF)
+    [request] = result["outcomes"][0]["evidence_requests"]
+    assert request["element"] == "fact:completed" and "credits completed" in request["request"]
+
+
+def test_a_pending_answer_about_the_requested_rule_asks_for_its_evidence():
+    p = policy(
+        elements={"field": {"type": "code", "values": ["commercial", "it"]}},
+        criteria=[{"id": "mod-a", "title": "Module A", "when": [{"element": "field", "op": "eq", "value": "commercial"}]}],
+        dispositions={"granted": {"label": "Granted", "favourable": True}, "refused": {"label": "Refused", "favourable": False}},
+        requests={"credit": {"title": "Credit", "per_credential": True, "for": ["mod-a"], "considers": [],
+                             "decision": {"rows": [{"id": "ok", "when": [{"criterion": "requested", "status": "met"}], "disposition": "granted"}], "otherwise": "refused"}}},
+    )  # fmt: skip
+    wallet = Wallet(
+        "k",
+        (Credential.of("c1", {}),),
+        MappingProxyType({}),
+        Request((RequestItem("r1", "credit", names="mod-a", credential="c1"),)),
+    )
+    d = answer(evaluate(p, wallet, AS_OF))
+    assert d["disposition"] == "pending_evidence"
+    assert [r["element"] for r in d["evidence_requests"]] == ["field"]
+    assert any("'Module A'" in r for r in d["reasons"])

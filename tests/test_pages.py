@@ -643,3 +643,51 @@ def test_the_database_file_is_untouched_by_reading_pages(desk, web):
     for path in ("/cases", "/policies", ENIC_PAGE, "/audit"):
         browser.get(path)
     assert rows(desk, "audit") == before
+
+
+def test_a_case_with_a_request_shows_the_answer_first_and_the_letter_states_it(desk, web):
+    """Issue: the desk decides the request. The answer, its reasons and the options the policy
+    offers appear on the case page and in the letter."""
+    browser = web(desk.a.officer)
+    response = browser.post("/cases/new", {
+        "purpose": "credit", "application_date": "2026-09-01", "received_on": "2026-09-01",
+        "policy": "malarvik-msc-ds-credit@2026.1",
+        "wallet_text": json.dumps(wallet("bjorn-lindqvist")),
+        "request_text": json.dumps({"items": [{"request": "elective"}]}),
+        "applicant_text": json.dumps({"admission_offer": True}),
+    })  # fmt: skip
+    assert response.status_code == 303, text(response)
+    case_url = response.headers["Location"]
+    assert browser.post(case_url + "/evaluate", {}).status_code == 303
+    html = browser.get(case_url).data
+    page = text(browser.get(case_url))
+    asked = page.index("What the applicant asked for")
+    assert asked < page.index("Rules, criteria and targets")
+    assert "Credit not granted" in page and "individual assessment of your prior learning" in page
+    assert 'name="disposition.r1"' in page
+    refused = browser.post(case_url + "/decisions", {
+        "action": "accept", "justification": "", "idempotency_key": idempotency_key(html),
+    })  # fmt: skip
+    assert refused.status_code == 422 and "not a full positive one" in text(refused)
+    html = browser.get(case_url).data
+    decided = browser.post(case_url + "/decisions", {
+        "action": "accept", "idempotency_key": idempotency_key(html),
+        "justification": "No credential reaches EQF level 6 with quality assurance.",
+    })  # fmt: skip
+    assert decided.status_code == 303, text(decided)
+    letter = text(browser.get(case_url + "/letter"))
+    assert "Your request" in letter and "Credit as a programme elective" in letter
+    assert "Credit not granted" in letter
+    assert "Ask the programme board for an individual assessment" in letter
+    assert "Ask for exemption from a specific module instead." in letter
+
+
+def test_the_new_case_form_refuses_a_request_that_is_not_json(desk, web):
+    browser = web(desk.a.officer)
+    response = browser.post("/cases/new", {
+        "purpose": "credit", "application_date": "2026-09-01", "received_on": "2026-09-01",
+        "policy": "malarvik-msc-ds-credit@2026.1",
+        "wallet_text": json.dumps(wallet("bjorn-lindqvist")),
+        "request_text": "{items: [}",
+    })  # fmt: skip
+    assert response.status_code == 422 and "expected a JSON object" in text(response)

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from engine.inputs import Wallet, wallet_from_plain, wallet_to_plain
 from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET, wallet_from_document
-from models.desk.decision_rules import check_decision, decision_kind
+from models.desk.decision_rules import Answer, check_decision, decision_kind
 from models.desk.records import (
     Case,
     CaseInputSchema,
@@ -113,11 +113,16 @@ def open_case(
     """Open a case: one learner, one purpose, the policy version in force on the application date.
 
     `data`: wallet (the native wallet document), purpose, application_date, received_on,
-    optional complete_on, and optional policy_id / policy_version to name another version.
+    optional complete_on, optional applicant (facts) and request (what is asked, with its
+    items), and optional policy_id / policy_version to name another version.
     """
     require(user, "officer")
     values = load_input(CaseInputSchema(), data)
-    wallet, external_id, name = _read_wallet(values["wallet"], learner_key_secret)
+    document = dict(values["wallet"])
+    for key in ("applicant", "request"):
+        if values[key] is not None:
+            document[key] = values[key]
+    wallet, external_id, name = _read_wallet(document, learner_key_secret)
     received, complete = values["received_on"], values["complete_on"]
     if complete is not None and complete < received:
         raise InvalidInput({"complete_on": "expected a date on or after received_on"})
@@ -135,6 +140,25 @@ def open_case(
         complete_on=complete,
         credentials=wallet_to_plain(wallet),
     )
+
+
+def answers_of(policy: Policy, result: Mapping[str, Any]) -> dict[str, dict[str, Answer]]:
+    """Per request item of an evaluation: the dispositions an officer may give it."""
+    kinds = {r.id: r for r in policy.requests}
+    by_code = {d.code: d for d in policy.dispositions}
+    out: dict[str, dict[str, Answer]] = {}
+    for d in result.get("dispositions", []):
+        kind = kinds.get(d["request"])
+        codes = {row.disposition for row in kind.rows} | {kind.otherwise} if kind else set()
+        codes |= {"no_applicable_rule"}
+        out[d["item"]] = {}
+        for code in sorted(codes):
+            found = by_code.get(code)
+            if found is None:
+                continue
+            options = (kind.options if kind and not found.favourable else ()) + found.options
+            out[d["item"]][code] = Answer(code, found.label, found.favourable, options)
+    return out
 
 
 def _policy_for(db: DB, user: User, values: Mapping[str, Any]) -> PolicyVersion:
@@ -171,9 +195,11 @@ def add_evidence(
     wallet_document: Any,
     *,
     complete_on: dt.date | None = None,
+    received_on: dt.date | None = None,
     learner_key_secret: bytes = DEVELOPMENT_LEARNER_KEY_SECRET,
 ) -> Case:
-    """New or corrected credentials from the applicant: a new snapshot; the case is open again."""
+    """New or corrected credentials (and applicant facts) from the applicant, received on
+    `received_on` (default today): a new snapshot; the case is open again."""
     require(user, "officer")
     wallet, _, _ = _read_wallet(wallet_document, learner_key_secret)
     with store.transaction(db):
@@ -182,7 +208,8 @@ def add_evidence(
             raise InvalidInput({"wallet.learner.id": "these credentials belong to another learner"})
         if case.status in ("decided", "awaiting_confirmation"):
             raise Conflict(f"the case is {case.status}; reopen it before adding evidence")
-        store_cases.add_snapshot(db, user, case_id, wallet_to_plain(wallet))
+        day = received_on or dt.datetime.now(dt.UTC).date()
+        store_cases.add_snapshot(db, user, case_id, wallet_to_plain(wallet), day)
         if complete_on is not None:
             store_cases.set_complete_on(db, user, case_id, complete_on)
         store_cases.add_event(db, user, case_id, "open", "evidence added")
@@ -240,7 +267,8 @@ def decide(db: DB, user: User, case_id: int, data: Mapping[str, Any]) -> Decisio
         if evaluation is not None and evaluation.snapshot_id != latest_snapshot.id:
             evaluation = None  # evidence arrived after it: the proposal is stale
         kind = decision_kind(store_cases.events(db, org, case_id), history)
-        outcomes = check_decision(case.status, values, evaluation, kind)
+        answers = answers_of(case_policy(db, case), evaluation.result) if evaluation else {}
+        outcomes = check_decision(case.status, values, evaluation, kind, answers)
         four_eyes = store.get_organisation(db, org).four_eyes and values["action"] in DECIDING
         previous = next((d.id for d in reversed(history) if d.action != "confirm"), None)
         decision = store_decisions.insert_decision(

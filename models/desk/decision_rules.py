@@ -126,12 +126,16 @@ def check_decision(
     else:
         decided = _overridden(values, proposal, errors, answers)
     why = _needs_justification(action, decided, proposal, kind, answers)
-    if not why and not values.get("offer_options", True) and _declared_options(decided, answers):
+    withheld = not values.get("offer_options", True) and _declared_options(decided, answers)
+    if not why and withheld:
         why = "the options the policy offers with this answer are withheld"
     if why and not values["justification"].strip():
         errors["justification"] = f"a justification is required: {why}"
     if errors:
         raise InvalidDecision(errors)
+    if withheld:  # the letter must not offer them: recorded with the decision
+        for key in [k for k in decided if k.startswith(REQUEST)]:
+            decided[f"options:{key.removeprefix(REQUEST)}"] = "withheld"
     return decided
 
 

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from engine.inputs import wallet_from_plain
 from models.desk.audit import ChainReport
 from models.desk.cases import ANY_ROLE, DECIDING, Evaluator, case_policy, require
 from models.desk.decision_rules import outcome_statuses
-from models.desk.records import CaseFile, QueueItem, ReplayReport, User
+from models.desk.records import (
+    Case,
+    CaseFile,
+    Evaluation,
+    QueueItem,
+    ReplayReport,
+    Snapshot,
+    User,
+)
 from models.errors import InvalidInput
 from models.store import cases as store_cases
 from models.store import database as store
@@ -34,6 +45,58 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@dataclass(frozen=True)
+class Clock:
+    """The decision clock of one case. It starts when the file is complete: on the date set by
+    an officer, or else on the date the items arrived that left the latest evaluation asking for
+    nothing more. While the evaluation still asks for evidence, there is no deadline and
+    `waiting_for` says what the file needs."""
+
+    start: dt.date | None
+    due: dt.date | None
+    days: int | None
+    overdue: bool
+    complete: bool
+    waiting_for: tuple[str, ...] = ()
+
+
+def waiting_for(result: Mapping[str, Any]) -> tuple[str, ...]:
+    """What an evaluation still asks for: the answers' evidence requests, else the outcomes'."""
+    asked = [r for d in result.get("dispositions", []) for r in d.get("evidence_requests", [])]
+    if not result.get("dispositions"):
+        asked = [r for o in result["outcomes"] for r in o.get("evidence_requests", [])]
+    return tuple(dict.fromkeys(r["request"] for r in asked))
+
+
+def decision_clock(
+    case: Case,
+    snapshots: Sequence[Snapshot],
+    evaluation: Evaluation | None,
+    status: str,
+    today: dt.date,
+) -> Clock:
+    start: dt.date | None = case.complete_on
+    missing: tuple[str, ...] = ()
+    if start is None and evaluation is None:
+        start = case.received_on  # not evaluated yet: counted from receipt, as the law reads
+    elif start is None and evaluation is not None:
+        missing = waiting_for(evaluation.result)
+        snapshot = next((s for s in snapshots if s.id == evaluation.snapshot_id), None)
+        if not missing and snapshot is not None:
+            first = snapshots and snapshot.id == snapshots[0].id
+            start = snapshot.received_on or (case.received_on if first else _day(snapshot))
+    if start is None:
+        return Clock(None, None, None, False, False, missing)
+    due = add_months(start, DECISION_MONTHS)
+    late = status not in ("decided", "waiting_for_applicant") and today > due
+    return Clock(start, due, (today - start).days, late, case.complete_on is not None or (
+        evaluation is not None and not missing), missing)  # fmt: skip
+
+
+def _day(snapshot: Snapshot) -> dt.date:
+    return dt.date.fromisoformat(snapshot.added_at[:10])
+
+
 def case_queue(
     db: DB,
     user: User,
@@ -43,20 +106,29 @@ def case_queue(
     overdue: bool | None = None,
     today: dt.date | None = None,
 ) -> list[QueueItem]:
-    """Cases with their decision clock: days since the file was complete (else received).
+    """Cases with their decision clock (see `Clock`): days since the file was complete.
 
     A case is overdue after `DECISION_MONTHS` calendar months unless it is decided or waiting for
-    the applicant (the file is not complete while evidence is outstanding).
+    the applicant; an incomplete file has no deadline yet.
     """
     require(user, *ANY_ROLE)
     today = today or dt.datetime.now(dt.UTC).date()
+    org = user.organisation_id
     items = []
-    for case in store_cases.list_cases(db, user.organisation_id, status=status, purpose=purpose):
-        start = case.complete_on or case.received_on
-        due = add_months(start, DECISION_MONTHS)
-        late = case.status not in ("decided", "waiting_for_applicant") and today > due
-        if overdue is None or overdue == late:
-            items.append(QueueItem(case, start, (today - start).days, due, late))
+    for case in store_cases.list_cases(db, org, status=status, purpose=purpose):
+        clock = decision_clock(
+            case,
+            store_cases.snapshots(db, org, case.id),
+            store_decisions.latest_evaluation(db, org, case.id),
+            case.status,
+            today,
+        )
+        if overdue is None or overdue == clock.overdue:
+            items.append(
+                QueueItem(
+                    case, clock.start, clock.days, clock.due, clock.overdue, clock.waiting_for
+                )
+            )
     return items
 
 

@@ -120,10 +120,11 @@ class PolicyDocumentVersionSchema(PolicyVersionSchema):
 
 class QueueEntrySchema(Schema):
     case = fields.Nested(CaseSchema)
-    clock_from = fields.Date()
-    days_elapsed = fields.Integer()
-    due_on = fields.Date()
+    clock_from = fields.Date(allow_none=True)
+    days_elapsed = fields.Integer(allow_none=True)
+    due_on = fields.Date(allow_none=True)
     overdue = fields.Boolean()
+    waiting_for = fields.List(fields.String())
 
 
 class CasePageSchema(Schema):

@@ -101,21 +101,22 @@ def render_case(
     return render_template(
         "case.html",
         file=found,
-        view=case_view(found, user),
+        view=case_view(found, user, policy=desk.case_policy(get_db(), found.case)),
         errors=errors or {},
         forms=forms,
     ), status
 
 
-def case_view(found: CaseFile, user: User, today: dt.date | None = None) -> dict[str, Any]:
+def case_view(
+    found: CaseFile, user: User, today: dt.date | None = None, policy: Any = None
+) -> dict[str, Any]:
     """What the case page derives from the case file: proposal, clock, what the user may do."""
     case = found.case
     today = today or dt.datetime.now(dt.UTC).date()
     snapshot = found.snapshots[-1]
     evaluation = found.evaluations[-1] if found.evaluations else None
     stale = evaluation is not None and evaluation.snapshot_id != snapshot.id
-    start = case.complete_on or case.received_on
-    due = desk_read.add_months(start, desk_read.DECISION_MONTHS)
+    clock = desk_read.decision_clock(case, found.snapshots, evaluation, case.status, today)
     officer = user.role == "officer" and user.active
     decided = [d for d in found.decisions if d.action in desk.DECIDING]
     pending = None
@@ -127,14 +128,9 @@ def case_view(found: CaseFile, user: User, today: dt.date | None = None) -> dict
         "evaluation": evaluation,
         "result": evaluation.result if evaluation else None,
         "proposal": proposal_of(evaluation.result) if evaluation and not stale else {},
+        "answers": desk.answers_of(policy, evaluation.result) if evaluation and policy else {},
         "stale": stale,
-        "clock": {
-            "start": start,
-            "due": due,
-            "days": (today - start).days,
-            "overdue": case.status not in ("decided", "waiting_for_applicant") and today > due,
-            "complete": case.complete_on is not None,
-        },
+        "clock": clock,
         "can_evaluate": officer and case.status not in CLOSED,
         "can_decide": officer and case.status in ALLOWED_FROM["accept"],
         "can_request": officer and case.status in ALLOWED_FROM["request_evidence"],

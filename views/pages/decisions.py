@@ -7,6 +7,7 @@ form renders the case page again with the errors beside the fields and nothing s
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, render_template
@@ -134,16 +135,56 @@ def letter(case_id: int) -> Any:
             "outcome": outcomes.get(rule, {"title": rule, "kind": "recognition"}),
         }
         for rule, level in sorted(decision.outcomes.items())
+        if not rule.startswith(("request:", "options:"))
     ]
     case = found.case
-    start = case.complete_on or case.received_on
+    answers = _answers(decision, evaluation, desk.case_policy(get_db(), case))
+    clock = desk_read.decision_clock(
+        case, found.snapshots, evaluation, case.status, dt.datetime.now(dt.UTC).date()
+    )
     return render_template(
         "letter.html",
         file=found,
         decision=decision,
         evaluation=evaluation,
         elements=elements,
+        answers=answers,
         policy=desk_admin.get_policy(get_db(), user, case.policy_id, case.policy_version),
-        clock={"start": start, "due": desk_read.add_months(start, desk_read.DECISION_MONTHS)},
+        clock=clock,
         appeal_weeks=current_app.config.get("APPEAL_WEEKS", 3),
     )
+
+
+def _answers(decision: Any, evaluation: Any, policy: Any) -> list[dict[str, Any]]:
+    """The decided answer to each request item, in the policy's words, with its reasons and the
+    options offered (unless the officer withheld them, with a justification)."""
+    if evaluation is None:
+        return []
+    proposed = {d["item"]: d for d in evaluation.result.get("dispositions", [])}
+    allowed = desk.answers_of(policy, evaluation.result)
+    out = []
+    for key, code in sorted(decision.outcomes.items()):
+        if not key.startswith("request:"):
+            continue
+        item = key.removeprefix("request:")
+        entry = proposed.get(item, {})
+        answer = allowed.get(item, {}).get(code)
+        same = entry.get("disposition") == code
+        withheld = decision.outcomes.get(f"options:{item}") == "withheld"
+        options = (
+            []
+            if withheld or (answer and answer.favourable)
+            else list(entry.get("options", []) if same else (answer.options if answer else ()))
+        )
+        out.append({
+            "item": item,
+            "title": entry.get("title", item),
+            "label": answer.label if answer else code,
+            "favourable": bool(answer and answer.favourable),
+            "reasons": entry.get("reasons", []) if same else [],
+            "departs": not same,
+            "proposed": entry.get("label"),
+            "options": options,
+            "alternatives": entry.get("alternatives", []) if same else [],
+        })  # fmt: skip
+    return out

@@ -26,6 +26,7 @@ from rules.schema import IsoDate, Strict
 from rules.vocabulary import ELEMENTS, PURPOSES
 
 OUTCOME_PREFIX = "outcome."
+DISPOSITION_PREFIX = "disposition."
 MAX_TEXT = 2 * 1024 * 1024
 
 
@@ -71,7 +72,9 @@ class CaseForm(_Form):
     complete_on = IsoDate(load_default=None)
     policy = fields.String(load_default=None, validate=validate.Length(max=200))
     wallet_text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    keep = ("wallet_text",)
+    request_text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    applicant_text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    keep = ("wallet_text", "request_text", "applicant_text")
 
 
 class DecisionForm(_Form):
@@ -84,6 +87,12 @@ class DecisionForm(_Form):
     outcomes = fields.Dict(
         keys=fields.String(), values=fields.String(validate=_one_of(LEVELS)), load_default=dict
     )
+    dispositions = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(validate=validate.Length(max=80)),
+        load_default=dict,
+    )
+    withhold_options = fields.String(load_default=None, validate=_one_of(("yes",)))
 
 
 class KeyForm(_Form):
@@ -126,15 +135,24 @@ def load_form(schema: _Form, data: Mapping[str, Any]) -> dict[str, Any]:
 def decision_input(form: Mapping[str, str]) -> dict[str, Any]:
     """The decision form → `desk.decide` input. Outcomes and the exception type belong to an
     override only: for the other actions their (default) selections are not sent on."""
-    outcomes = {
-        key[len(OUTCOME_PREFIX) :]: value
-        for key, value in form.items()
-        if key.startswith(OUTCOME_PREFIX) and value.strip()
+
+    def picked(prefix: str) -> dict[str, str]:
+        return {
+            key[len(prefix) :]: value
+            for key, value in form.items()
+            if key.startswith(prefix) and value.strip()
+        }
+
+    plain = {
+        k: v for k, v in form.items() if not k.startswith((OUTCOME_PREFIX, DISPOSITION_PREFIX))
     }
-    plain = {k: v for k, v in form.items() if not k.startswith(OUTCOME_PREFIX)}
-    values = load_form(DecisionForm(), {**plain, "outcomes": outcomes})
+    values = load_form(
+        DecisionForm(),
+        {**plain, "outcomes": picked(OUTCOME_PREFIX), "dispositions": picked(DISPOSITION_PREFIX)},
+    )
+    values["offer_options"] = values.pop("withhold_options") != "yes"
     if values["action"] != "override":
-        values["outcomes"], values["exception_type"] = {}, None
+        values["outcomes"], values["dispositions"], values["exception_type"] = {}, {}, None
     return values
 
 
@@ -146,6 +164,15 @@ def case_input(form: Mapping[str, str], upload: tuple[bytes, str] | None, secret
         policy_id, _, version = values["policy"].partition("@")
         data.update(policy_id=policy_id, policy_version=version or None)
     data["wallet"] = wallet_document(values["wallet_text"], upload, secret)
+    for key in ("request", "applicant"):
+        text = values[f"{key}_text"].strip()
+        if text:
+            try:
+                data[key] = json.loads(text)
+            except ValueError as exc:
+                raise InvalidInput({key: f"expected a JSON object; {exc}"}) from None
+            if not isinstance(data[key], dict):
+                raise InvalidInput({key: "expected a JSON object {…}"})
     return data
 
 
