@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.lookup import Possible
+from engine.lookup import Possible, matching_rows
 from engine.semantics import (
     MET,
     NOT_MET,
     UNKNOWN,
     Context,
     atom_text,
+    column_status,
     evaluate,
     evaluate_atom,
     group_text,
@@ -65,6 +66,21 @@ def name_of(view: Any) -> str:
     return f"'{view.id}' ({title})" if title else f"'{view.id}'"
 
 
+def table_rows(test: TableTest, view: Any, ctx: Context) -> dict[str, Any]:
+    """The table a condition read, its version, and the rows it found (at most three)."""
+    table = ctx.table(test.table)
+    _, rows, _ = matching_rows(test, table, view.get, ctx.as_of, column_status)
+    names = [c.name for c in table.columns]
+    shown = [{n: _cell(v) for n, v in zip(names, row, strict=True)} for row in rows[:3]]
+    return {"id": table.id, "title": table.title, "version": table.version, "rows": shown}
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(show("", value))
+
+
 def who(view: Any) -> str:
     """A credential as a letter names it: Credential 'c2' (Data Basics)."""
     if view.id == "(application)":
@@ -94,6 +110,8 @@ def condition_rows(
         }
         if r.atom.warning and r.status == MET:
             row["warning"] = r.atom.warning
+        if isinstance(r.atom.value, TableTest):
+            row["table"] = table_rows(r.atom.value, credential, ctx)
         prov = credential.provenance.get(r.atom.element)
         if prov is not None and r.actual is not None and prov.kind != "native":
             row["provenance"] = prov.note or prov.kind

@@ -18,8 +18,9 @@ from engine import conversions as cv
 from engine.binding import Bound
 from engine.inputs import Credential, Provenance
 from engine.lookup import NO_ROW, Possible, matching_rows
-from engine.semantics import MET, NOT_MET, UNKNOWN, Context, column_status, evaluate
+from engine.semantics import MET, NOT_MET, UNKNOWN, Context, column_status, evaluate, show
 from rules.catalogue import APPLICATION, CREDENTIAL
+from rules.computed import expression_text
 from rules.numbers import (
     Interval,
     add,
@@ -138,11 +139,18 @@ class ViewBuilder:
                 value = self._expr(computed.expr, view)
                 if value is not None:
                     view.values[computed.name] = value
+                    how = expression_text(computed.expr, lambda k: self._shown(k, view))
+                    view.provenance[computed.name] = Provenance("inferred", "computed", how)
         for c in policy.classifications:
             if self.catalogue[c.name].scope == scope:
                 value = self._classify(c, view)
                 if value is not None:
                     view.values[c.name] = value
+
+    def _shown(self, key: str, view: View) -> str:
+        value = view.get(key)
+        label = self.catalogue[key].label if key in self.catalogue.subjects else key
+        return f"{label} {show(key, value, self.catalogue)}" if value is not None else label
 
     def _lookup(self, lookup: Any, view: View) -> None:
         table = self.policy.table(lookup.test.table)

@@ -499,7 +499,7 @@ BAD_TABLES = [
         MODULES | {"key": ["code"]},
         "tables.t.key: expected column names from: course, module, credits",
     ),
-    (MODULES | {"rows": [["x", "y", 1]] * 50_001}, "a table has at most 50,000 rows; got 50,001"),
+    (MODULES | {"rows": [["x", "y", 1]] * 100_000}, "a table has at most 50,000 rows; got 100,000"),
 ]
 
 
@@ -605,6 +605,12 @@ def test_computed_values_are_exact_and_may_be_ranges(matcher):
     result = evaluate(p, Wallet("k", (cred,)), AS_OF, matcher)
     by = {o["rule"]: o for o in result["outcomes"]}
     assert by["k"]["status"] == "met"  # 125–150 hours
+    [row] = by["k"]["conditions"]
+    assert (
+        row["actual"] == "125–150"
+        and row["provenance"]
+        == "(credit value (European Credit Transfer and Accumulation System) 5 × 25–30)"
+    )
     cred = Credential.of("c1", {"credits": Credits("ou_credit", Fraction(75))})
     assert {
         o["rule"]: o["status"]
@@ -742,3 +748,13 @@ def test_yaml_reads_on_and_no_as_words_not_booleans():
 
     doc = parse_document(b"on: issued_on\ncode: no\nflag: true\nother: yes\n", "p.yaml")
     assert doc == {"on": "issued_on", "code": "no", "flag": True, "other": "yes"}
+
+
+def test_the_explanation_names_the_table_its_version_and_the_row():
+    p = policy(tables={"providers": PROVIDERS}, criteria=[criterion([APPROVED])])
+    cred = Credential.of("c1", {"awarding_body": "Open Uni"})
+    [row] = evaluate(p, Wallet("k", (cred,)), AS_OF)["outcomes"][0]["conditions"]
+    assert row["table"]["id"] == "providers" and row["table"]["version"] == "2026-03"
+    assert row["table"]["rows"] == [
+        {"provider": "Open Uni", "status": "approved", "valid_from": "2019-01-01", "valid_to": None}
+    ]

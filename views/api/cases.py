@@ -112,7 +112,7 @@ def add_evidence(case_id: int) -> Any:
     values = load_input(EvidenceRequestSchema(), json_body())
     case = desk.add_evidence(
         get_db(), user, case_id, values["wallet"], complete_on=values["complete_on"],
-        learner_key_secret=learner_key_secret(),
+        received_on=values["received_on"], learner_key_secret=learner_key_secret(),
     )  # fmt: skip
     return reply(CASE, case)
 

@@ -21,11 +21,11 @@ from rules.errors import PolicyError, Problem
 from rules.loader import load_policy
 from rules.policy import Policy
 from rules.schema import PolicySchema
+from views.api.result_schemas import EvaluationResultSchema
 from views.api.schemas import (
     AuditQuerySchema,
     ChainReportSchema,
     EvaluateRequestSchema,
-    EvaluationResultSchema,
     MeSchema,
     PolicyDocumentVersionSchema,
 )
@@ -76,12 +76,17 @@ def evaluate() -> Any:
         policy = validated_policy(desk_admin.get_policy(get_db(), user, ref["id"], ref["version"]))
     else:
         policy = _inline_policy(values["policy_document"])
+    document = dict(values["wallet"])
+    for key in ("applicant", "request"):
+        if values[key] is not None:
+            document[key] = values[key]
     try:
-        wallet = wallet_from_document(values["wallet"], learner_key_secret(), "wallet")
+        wallet = wallet_from_document(document, learner_key_secret(), "wallet")
     except IntakeError as exc:
         fields = {f"wallet.{p.path}".rstrip("."): p.message for p in exc.problems}
         raise InvalidInput(fields) from None
-    as_of = values["as_of"] or dt.datetime.now(dt.UTC).date()
+    asked = wallet.request.date if wallet.request is not None else None
+    as_of = values["as_of"] or asked or dt.datetime.now(dt.UTC).date()
     return reply(None, get_evaluator().evaluate(policy, wallet, as_of))
 
 

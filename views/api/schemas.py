@@ -67,7 +67,19 @@ class EvaluateRequestSchema(Strict):
         metadata={"description": "a policy document, as published with POST /policies"}
     )
     wallet = fields.Dict(required=True, metadata={"description": "a wallet {learner, credentials}"})
-    as_of = IsoDate(load_default=None, metadata={"description": "evaluation date; default today"})
+    applicant = fields.Dict(
+        load_default=None, metadata={"description": "the applicant's facts {name: value}"}
+    )
+    request = fields.Dict(
+        load_default=None,
+        metadata={
+            "description": "what is asked: {date, items: [{request, for, credential, choices}]}"
+        },
+    )
+    as_of = IsoDate(
+        load_default=None,
+        metadata={"description": "evaluation date; default the request's date, else today"},
+    )
 
     @validates_schema
     def one_policy(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -87,6 +99,11 @@ class DecisionRequestSchema(DecisionInputSchema):
 class EvidenceRequestSchema(Strict):
     wallet = fields.Dict(required=True, metadata={"description": "the learner's wallet, again"})
     complete_on = IsoDate(load_default=None, allow_none=True)
+    received_on = IsoDate(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "when the items arrived (default today): may start the clock"},
+    )
 
 
 class ReopenRequestSchema(Strict):
@@ -177,20 +194,6 @@ class CaseFileSchema(Schema):
     events = fields.List(fields.Nested(CaseEventSchema))
     evaluations = fields.List(fields.Nested(EvaluationBriefSchema))
     decisions = fields.List(fields.Nested(DecisionSchema))
-
-
-class EvaluationResultSchema(Schema):
-    """The engine's explained result (documentation only: it is returned as the engine made it)."""
-
-    policy = fields.Dict()
-    engine = fields.Dict()
-    as_of = fields.Date()
-    fingerprint = fields.String()
-    summary = fields.Dict()
-    outcomes = fields.List(fields.Dict())
-    exclusions = fields.List(fields.Dict())
-    unused = fields.Raw()
-    warnings = fields.List(fields.String())
 
 
 class ReplayReportSchema(Schema):
