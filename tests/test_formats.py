@@ -133,7 +133,11 @@ def test_open_badges_3_leaves_what_it_cannot_carry_unknown():
     assert got["issued_on"] == (dt.date(2025, 3, 1), "native")
     assert got["skills"] == ((STATISTICS,), "vocabulary")
     assert got["grade"] == ("B", "native")
-    assert got["learning_outcomes"][1] == "free_text"
+    # the description, not the award criteria ("Passed the … assessment") nor the ESCO alignment
+    assert got["learning_outcomes"] == (
+        ("Statistics in Practice, a synthetic test course.",),
+        "free_text",
+    )
     assert "further_information" in got and "Course" in got["further_information"][0]
     for name in ("eqf_level", "participation_form", "assessment_type", "supervision"):
         assert name not in credential.values
@@ -210,6 +214,7 @@ def test_open_badges_2_hosted_with_its_badge_class_and_issuer():
         "http://data.europa.eu/esco/skill/7a4e6c02-3f91-4d8b-b5e2-9c0a1d7f3e68",
     )
     assert got["verification"][0] == "not_signed"
+    assert got["learning_outcomes"] == (("A synthetic test badge.",), "free_text")  # not criteria
     bundle = json.dumps([json.loads((DOCS / n).read_text()) for n in ("ob2-assertion.json", *OB2)])
     assert only(import_document(bundle.encode(), "bundle.json")).values == credential.values
 

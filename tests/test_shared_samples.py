@@ -199,8 +199,36 @@ def test_annex1_micro_credential_mapping():
     assert kinds["assessment_type"] == kinds["quality_assurance"] == "absent"
     warnings = " ".join(result.warnings[credential.id])
     assert "P60M" in warnings and "probably 60 hours were meant" in warnings
+    # the awarding body's identifier, kept for policies to declare
+    assert dict(credential.extensions) == {"research_alliance": "Res1818"}
+    assert "kept for policies to declare: research_alliance (" in warnings
     assert "artefact assessment" in warnings
     assert "[embedded media removed" in json.dumps(result.document)
+
+
+@pytest.mark.parametrize(
+    ("name", "outcome", "not_an_outcome"),
+    [
+        (
+            "ob3/1edtech-spec-basic.json",
+            "This badge recognizes the development of the capacity to collaborate within a group "
+            "environment.",
+            "Team members are nominated",  # a nomination procedure (criteria.narrative)
+        ),
+        (
+            "ob3/1edtech-spec-alignment-case.json",
+            "Analyze a sample text",
+            "Cite strong and thorough textual evidence",  # criteria and a CASE alignment's name
+        ),
+    ],
+)
+def test_learning_outcomes_are_the_description_not_criteria_or_alignments(
+    name, outcome, not_an_outcome
+):
+    (credential,) = run(name).credentials
+    assert credential.values["learning_outcomes"] == (outcome,)
+    assert credential.provenance["learning_outcomes"].kind == "free_text"
+    assert not any(not_an_outcome in text for text in credential.values["learning_outcomes"])
 
 
 def test_ob2_hosted_assertion_with_its_badge_class_and_issuer():

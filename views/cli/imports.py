@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from engine.inputs import Level
 from models.credentials.formats import ImportResult, import_document
 from models.credentials.formats.common import MAX_DOCUMENT_BYTES
 from models.credentials.verify import Verdict, VerifierConfig
@@ -122,6 +123,8 @@ def render(result: ImportResult) -> str:
             value = credential.values.get(element, "— (unknown)")
             if isinstance(value, tuple):
                 value = "; ".join(value)
+            elif isinstance(value, Level):
+                value = f"{value.framework} {value.level}"
             provenance = credential.provenance.get(element)
             text = str(value)
             text = text if len(text) <= 90 else text[:87] + "…"
@@ -131,6 +134,11 @@ def render(result: ImportResult) -> str:
                 lines.append(
                     f"      [{detail}]" + (f" {provenance.note}" if provenance.note else "")
                 )
+        if credential.extensions:
+            lines.append("  extensions (a policy may declare these):")
+            for name, value in sorted(credential.extensions.items()):
+                text = json.dumps(value, ensure_ascii=False, default=str)
+                lines.append(f"    {name}: {text if len(text) <= 80 else text[:77] + '…'}")
         own = result.verdicts[credential.id]
         if own.path != result.verdict.path or own.integrity != result.verdict.integrity:
             lines.append("  verification of this credential:")

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from typing import Any
 
 from models.errors import IntakeError, Problem
@@ -22,6 +23,7 @@ MAX_ARRAY = 10_000
 MAX_TEXT = 10_000  # characters kept in one element value
 MEDIA_MIN_CHARS = 64 * 1024  # a bare base64 string this long is media, whatever its key
 
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*|@none")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=_\-\s]+")
 
 
@@ -157,6 +159,30 @@ def text_of(value: Any, languages: tuple[str, ...] = ("en",)) -> str | None:
             return clean_text(value[language])
     strings = [v for k, v in value.items() if isinstance(v, str) and not k.startswith("@")]
     return clean_text(strings[0]) if strings and len(value) == len(strings) else None
+
+
+def texts_of(value: Any, limit: int = 20) -> list[str]:
+    """Every text in a string, a language map (all languages, English first), a Note or a list."""
+    if isinstance(value, list):
+        found = [t for v in value[:50] for t in texts_of(v, limit)]
+        return list(dict.fromkeys(found))[:limit]
+    if isinstance(value, dict):
+        for key in ("noteLiteral", "text", "@value", "#text"):
+            if key in value:
+                return texts_of(value[key], limit)
+        keys = [k for k in value if not str(k).startswith("@") or k == "@none"]
+        if "id" in value or not all(_LANGUAGE.fullmatch(str(k)) for k in keys):
+            return []  # an object, not a language map
+        return texts_of([value[k] for k in sorted(keys, key=lambda k: k != "en")], limit)
+    text = clean_text(value)
+    return [text] if text else []
+
+
+def fold(text: str) -> str:
+    """Text compared without case, accents or extra spacing: " Présentiel " → "presentiel"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
 
 
 def parse_date(value: Any) -> dt.date | None:

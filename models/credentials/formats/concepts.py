@@ -1,5 +1,6 @@
 """EU vocabulary concepts (SKOS, as ELM writes them) → credstack codes: by URI first, then by
-scheme + label/notation when the concept's id is local (`urn:epass:*`).
+scheme + label/notation when the concept's id is local (`urn:epass:*`). Labels are read in every
+language the concept gives (English first) and compared without case, accents or extra spacing.
 
 Each matcher returns (value, note) or None; the note says how the concept was recognised, so the
 provenance shows whether the URI or only a label vouched for it.
@@ -10,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from models.credentials.formats.common import as_list, is_local_id, text_of
-from models.credentials.terms import match_country, match_term, words
+from models.credentials.formats.common import as_list, fold, is_local_id, texts_of
+from models.credentials.terms import match_country, match_term
 
 SNB = "http://data.europa.eu/snb/"
 EQF_URI = re.compile(r"https?://data\.europa\.eu/snb/eqf/([1-8])")
@@ -45,18 +46,51 @@ def concept_parts(node: Any) -> tuple[str, str, list[str]]:
     labels = []
     for key in ("prefLabel", "notation", "altLabel"):
         for value in as_list(node.get(key))[:10]:
-            text = text_of(value)
-            if text:
-                labels.append(text)
-    return (cid if isinstance(cid, str) else ""), scheme_id, labels
+            labels += [t for t in texts_of(value) if t not in labels]
+    return (cid if isinstance(cid, str) else ""), scheme_id, labels[:60]
 
 
 def _by_label(labels: list[str], match: Any) -> Match | None:
     for label in labels:
         found = match(label)
+        if found is None and fold(label) != label:
+            found = match(fold(label))
         if found is not None:
             return found, f"matched by label {label!r}"
     return None
+
+
+# The EQF's abbreviation in EU languages: EQR (de), CEC (fr), MEC (es), QEQ (pt, it), EKR (sk, et),
+# ERK (pl), EKS (lt), EKI (lv), EKO (hr), EOK (sl), EKK (nl), EKKR (hu).
+EQF_NAMES = (
+    "eqf",
+    "eqr",
+    "cec",
+    "mec",
+    "qeq",
+    "ekr",
+    "erk",
+    "eks",
+    "eki",
+    "eko",
+    "eok",
+    "ekk",
+    "ekkr",
+)
+
+
+def eqf_from_label(label: str, in_scheme: bool) -> int | None:
+    """The level a label names: within the EQF scheme any label with one number 1-8 ("Level 6",
+    "Niveau 6", "Stufe 6"); outside it, only a label that also says EQF (in any EU language)."""
+    text = fold(label)
+    numbers = re.findall(r"\d+", text)
+    if len(numbers) != 1 or not 1 <= int(numbers[0]) <= 8:
+        return None
+    if in_scheme:
+        return int(numbers[0])
+    tokens = re.findall(r"[a-z]+", text)
+    named = [t for t in tokens if t in EQF_NAMES]
+    return int(numbers[0]) if named and len(tokens) - len(named) <= 3 else None
 
 
 def eqf_level(node: Any) -> Term | None:
@@ -67,12 +101,12 @@ def eqf_level(node: Any) -> Term | None:
     if m:
         return int(m.group(1)), f"EQF vocabulary URI {cid}", "vocabulary"
     in_scheme = "/snb/eqf/" in scheme
-    if is_local_id(cid) and (in_scheme or any("eqf" in words(x) for x in labels)):
+    if is_local_id(cid):
         for label in labels:
-            digits = re.fullmatch(r"(?:eqf\s*)?(?:level\s*)?([1-8])", words(label))
-            if digits:
+            level = eqf_from_label(label, in_scheme)
+            if level:
                 note = f"local id {cid}; scheme {scheme or '(none)'} + label {label!r}"
-                return int(digits.group(1)), note, "vocabulary" if in_scheme else "native"
+                return level, note, "vocabulary" if in_scheme else "native"
     return None
 
 
@@ -113,7 +147,7 @@ def is_ects(node: Any) -> str | None:
     cid, scheme, labels = concept_parts(node)
     if cid == ECTS_URI:
         return f"ECTS framework URI {cid}"
-    if (is_local_id(cid) or not cid) and any(words(x) in ECTS_LABELS for x in labels):
+    if (is_local_id(cid) or not cid) and any(fold(x) in ECTS_LABELS for x in labels):
         return f"local framework {cid or '(no id)'} labelled {labels[0]!r}"
     return None
 

@@ -147,6 +147,8 @@ def _map_claim(
     if kind:
         draft.set("further_information", f"type: {kind}", "vocabulary", f"{spath}.dcType")
     elements.assessment(draft, claim, path)
+    awarding = (body, f"{path}.awardedBy.awardingBody") if isinstance(body, dict) else (None, "")
+    elements.notes_and_identifiers(draft, [(claim, path), (spec, spath), awarding])
     if not spec.get("accreditation"):
         draft.absent(
             "quality_assurance",

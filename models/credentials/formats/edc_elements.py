@@ -1,4 +1,5 @@
-"""The ELM v3 elements that take judgement to read: dates, outcomes, credits, workload, assessment.
+"""The ELM v3 elements that take judgement to read: dates, outcomes, credits, workload, assessment,
+and the notes and identifiers kept for policies to declare.
 
 Split from `edc` to keep each module readable in one sitting; same conventions (JSON paths from the
 credential document, provenance kind per value).
@@ -6,7 +7,9 @@ credential document, provenance kind per value).
 
 from __future__ import annotations
 
-from models.credentials.formats import concepts
+from typing import Any
+
+from models.credentials.formats import concepts, extensions
 from models.credentials.formats.common import (
     as_list,
     describe_calendar,
@@ -15,6 +18,7 @@ from models.credentials.formats.common import (
     parse_date,
     parse_duration,
     text_of,
+    texts_of,
 )
 from models.credentials.formats.result import Draft
 
@@ -178,3 +182,49 @@ def assessment(draft: Draft, claim: dict, path: str) -> None:
                 label = concepts.label(verification)
                 where = f"{apath}.idVerification"
                 draft.warn(f"supervision: {label!r} at {where} matches no known term")
+
+
+def _at(owner: dict, key: str, path: str, j: int) -> str:
+    return f"{path}.{key}[{j}]" if isinstance(owner.get(key), list) else f"{path}.{key}"
+
+
+def notes_and_identifiers(draft: Draft, owners: list[tuple[Any, str]]) -> None:
+    """`additionalNote` (keyed by the label of its subject/type concept, in any language) and
+    `identifier` (keyed by its scheme name, else its scheme agency) of the claim, its
+    specification and its awarding body, kept as extension terms: a note whose label is a term
+    credstack maps ("Workload", "Quality assurance") may also fill that element when the
+    document gives no native value. The learner's own identifiers are never read."""
+    notes: dict[str, tuple[str, list[str], str]] = {}  # key → (label, texts, first path)
+    terms = []
+    for owner, path in owners:
+        if not isinstance(owner, dict):
+            continue
+        for j, note in enumerate(as_list(owner.get("additionalNote"))[:50]):
+            where = _at(owner, "additionalNote", path, j)
+            kinds = ("subject", "dcType", "noteType", "type")  # the concept saying what it is
+            node = next((note[k] for k in kinds if isinstance(note.get(k), dict)), None)
+            label = concepts.label(node) if isinstance(note, dict) and node else None
+            texts = texts_of(note.get("noteLiteral") if isinstance(note, dict) else note)
+            if texts:
+                key = extensions.slug(label) if label else "additional_note"
+                entry = notes.setdefault(key, (label or "additional note", [], where))
+                entry[1].append(texts[0])
+        for j, ident in enumerate(as_list(owner.get("identifier"))[:20]):
+            where = _at(owner, "identifier", path, j)
+            if isinstance(ident, str):
+                terms.append(
+                    extensions.Term("identifier", ident, where, "identifier", mappable=False)
+                )
+                continue
+            if not isinstance(ident, dict) or not text_of(ident.get("notation")):
+                continue
+            scheme = text_of(ident.get("schemeName")) or text_of(ident.get("schemeAgency"))
+            key = extensions.slug(scheme) if scheme else "identifier"
+            notation = text_of(ident.get("notation"))
+            name = scheme or "identifier"
+            terms.append(extensions.Term(name, notation, where, key, mappable=False))
+    kept = [
+        extensions.Term(label, texts[0] if len(texts) == 1 else texts, where, key)
+        for key, (label, texts, where) in notes.items()
+    ]
+    extensions.apply(draft, kept + terms)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.credentials.formats import concepts
-from models.credentials.formats.common import as_list, dig, parse_date, text_of, types_of
+from models.credentials.formats import alignments, extensions
+from models.credentials.formats import extension_terms as standard
+from models.credentials.formats.common import dig, parse_date, text_of, types_of
 from models.credentials.formats.result import Draft
 
 FORMAT = "ob2"
@@ -69,7 +70,7 @@ def import_ob2(
             if isinstance(issuer.get("id"), str):
                 draft.set("awarding_body_id", issuer["id"], ikind, "badge.issuer.id")
                 draft.awarding.ids.append(issuer["id"])
-        _outcomes(draft, badge, kind)
+        _outcomes(draft, badge)
         description = text_of(badge.get("description"))
         if description:
             draft.set("further_information", description, "free_text", "badge.description")
@@ -77,37 +78,24 @@ def import_ob2(
     if day:
         draft.set("issued_on", day, "native", "issuedOn")
     for name in ("eqf_level", "participation_form", "assessment_type", "quality_assurance", "ects"):
-        draft.absent(name, "badge", "Open Badges 2.0 has no field for it")
+        if name not in draft.provenance:
+            draft.absent(name, "badge", "Open Badges 2.0 has no field for it")
     return draft
 
 
-def _outcomes(draft: Draft, badge: dict[str, Any], kind: str) -> None:
-    outcomes, skills = [], []
+def _outcomes(draft: Draft, badge: dict[str, Any]) -> None:
+    """Extension terms of the BadgeClass (edubadges' "extensions:ECTSExtension"…), its alignments,
+    and learning outcomes: explicit statements, else the description — never the criteria."""
+    extensions.apply(draft, extensions.terms_of(draft, badge, "badge", standard.OB2_BADGE_CLASS))
+    alignments.read(draft, alignments.alignments(badge, "badge"), "badge.alignment")
+    if "learning_outcomes" in draft.values:
+        return
+    description = text_of(badge.get("description"))
     criteria = badge.get("criteria")
-    narrative = text_of(dig(criteria, "narrative")) if isinstance(criteria, dict) else None
-    if narrative:
-        outcomes.append(narrative)
-    for alignment in as_list(badge.get("alignment"))[:200]:
-        if not isinstance(alignment, dict):
-            continue
-        name = text_of(alignment.get("targetName"))
-        if name:
-            outcomes.append(name)
-        uri = concepts.esco_skill(alignment.get("targetUrl"))
-        if uri:
-            skills.append(uri)
-    if outcomes:
-        draft.set(
-            "learning_outcomes",
-            tuple(dict.fromkeys(outcomes)),
-            "free_text" if narrative else kind,
-            "badge.criteria.narrative",
-        )
+    if description:
+        note = "the badge's description; it states no learning outcomes of its own"
+        draft.set("learning_outcomes", (description,), "free_text", "badge.description", note)
     elif isinstance(criteria, str):
         draft.absent(
             "learning_outcomes", "badge.criteria", f"criteria only by URL {criteria} (not fetched)"
-        )
-    if skills:
-        draft.set(
-            "skills", tuple(dict.fromkeys(skills)), "vocabulary", "badge.alignment[*].targetUrl"
         )

@@ -1,9 +1,11 @@
 """Open Badges 3.0 (OpenBadgeCredential / AchievementCredential, VC 1.1 or 2.0) and plain VCs.
 
 OB 3.0 has no native field for EQF level, form of participation, assessment type, supervision or
-quality assurance: those stay unknown unless an alignment names an EU vocabulary URI (then they
-are read as "extension"). `creditsAvailable` has no unit, so it becomes ECTS only when an alignment
-to the ECTS framework says so; otherwise the raw number is kept in the provenance note.
+quality assurance: those stay unknown unless an extension term or an alignment states them (then
+they are read as "extension": see `extensions` and `alignments`). `creditsAvailable` has no unit,
+so it becomes ECTS only when an alignment to the ECTS framework says so; otherwise the raw number
+is kept in the provenance note. Learning outcomes are explicit outcome statements (extension
+terms), else the achievement's description; never the award criteria or an alignment's name.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from models.credentials.formats import concepts
+from models.credentials.formats import alignments, concepts, extensions
+from models.credentials.formats import extension_terms as standard
 from models.credentials.formats.common import as_list, dig, parse_date, text_of, types_of
 from models.credentials.formats.result import Draft
 from models.credentials.terms import ALPHA3_TO_ALPHA2, match_country
@@ -25,7 +28,7 @@ NO_FIELD = {
     "supervision": "supervision or identity verification",
     "quality_assurance": "quality assurance",
 }
-MAX_ALIGNMENTS = 200
+MAX_ALIGNMENTS = alignments.MAX_ALIGNMENTS
 
 
 def is_ob3(doc: Any) -> bool:
@@ -127,7 +130,12 @@ def map_credential(draft: Draft, doc: dict[str, Any], root: str = "") -> None:
         if day:
             draft.set("issued_on", day, "native", f"{root}{key}")
             break
-    _outcomes(draft, achievement, apath)
+    terms = extensions.terms_of(draft, achievement, apath, standard.OB3_ACHIEVEMENT)
+    if draft.fmt != "vc":  # a plain VC's subject is not an achievement subject
+        terms += extensions.terms_of(draft, subject, spath, standard.OB3_SUBJECT, personal=True)
+    extensions.apply(draft, terms)
+    alignments.read(draft, alignments.alignments(achievement, apath), f"{apath}.alignment")
+    outcomes_from_description(draft, achievement, apath)
     _credits(draft, achievement, subject, apath, spath)
     _results(draft, subject, achievement, spath)
     extra = [
@@ -146,60 +154,27 @@ def map_credential(draft: Draft, doc: dict[str, Any], root: str = "") -> None:
         note = f"fieldOfStudy {field!r} is free text, not an ISCED-F code"
         draft.absent("field_of_study", f"{apath}.fieldOfStudy", note)
     for name, what in NO_FIELD.items():
-        draft.absent(name, apath, f"Open Badges 3.0 has no native field for {what}")
+        if name not in draft.provenance:
+            draft.absent(name, apath, f"Open Badges 3.0 has no native field for {what}")
 
 
-def _alignments(achievement: dict[str, Any], apath: str) -> list[tuple[dict[str, Any], str]]:
-    items = as_list(achievement.get("alignment"))[:MAX_ALIGNMENTS]
-    return [(a, f"{apath}.alignment[{i}]") for i, a in enumerate(items) if isinstance(a, dict)]
-
-
-def _outcomes(draft: Draft, achievement: dict[str, Any], apath: str) -> None:
-    outcomes, sources, skills = [], [], []
-    narrative = text_of(dig(achievement, "criteria", "narrative"))
-    if narrative:
-        outcomes.append(narrative)
-        sources.append(f"{apath}.criteria.narrative")
-    for alignment, where in _alignments(achievement, apath):
-        name = text_of(alignment.get("targetName"))
-        url = alignment.get("targetUrl")
-        uri = concepts.esco_skill(url) or concepts.esco_skill(alignment.get("targetCode"))
-        if uri:
-            skills.append(uri)
-        if name and name not in outcomes:
-            outcomes.append(name)
-            sources.append(f"{where}.targetName")
-        for element, vocabulary in (
-            ("participation_form", "participation_form"),
-            ("supervision", "supervision"),
-            ("assessment_type", "assessment_type"),
-        ):
-            found = concepts.term(vocabulary, url) if isinstance(url, str) else None
-            if found and found[1].startswith("EU vocabulary URI"):
-                draft.set(
-                    element, found[0], "extension", f"{where}.targetUrl", f"alignment to {url}"
-                )
-        level = concepts.eqf_level(url) if isinstance(url, str) else None
-        if level:
-            draft.set(
-                "eqf_level", level[0], "extension", f"{where}.targetUrl", f"alignment to {url}"
-            )
-    if outcomes:
-        kind = "free_text" if narrative else "native"
-        note = "from " + ", ".join(sources) if len(sources) > 1 else ""
-        draft.set("learning_outcomes", tuple(outcomes), kind, sources[0], note)
-    if skills:
-        draft.set(
-            "skills",
-            tuple(dict.fromkeys(skills)),
-            "vocabulary",
-            f"{apath}.alignment[*].targetUrl",
-            "ESCO URIs named by alignments",
-        )
+def outcomes_from_description(draft: Draft, achievement: dict[str, Any], path: str) -> None:
+    """Learning outcomes: explicit statements (already read from extension terms), else the
+    achievement's description. Award criteria say how the badge is earned (or who nominates
+    for it), and an alignment names a target: neither is a learning outcome."""
+    if "learning_outcomes" in draft.values:
+        return
+    description = text_of(achievement.get("description"))
+    if description:
+        note = "the achievement's description; it states no learning outcomes of its own"
+        draft.set("learning_outcomes", (description,), "free_text", f"{path}.description", note)
+    elif "learning_outcomes" not in draft.provenance:
+        note = "no description or learning outcome statement (award criteria are not outcomes)"
+        draft.absent("learning_outcomes", f"{path}.description", note)
 
 
 def _ects_alignment(achievement: dict[str, Any], apath: str) -> str | None:
-    for alignment, where in _alignments(achievement, apath):
+    for alignment, where in alignments.alignments(achievement, apath):
         for key in ("targetUrl", "targetFramework", "targetName"):
             value = alignment.get(key)
             if isinstance(value, str) and concepts.is_ects(
@@ -218,9 +193,8 @@ def _credits(draft: Draft, achievement: dict, subject: dict, apath: str, spath: 
     unit = _ects_alignment(achievement, apath)
     number = raw if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
     if unit and number is not None:
-        draft.set(
-            "ects", float(number), "extension", where, f"unit ECTS from the alignment at {unit}"
-        )
+        note = f"unit ECTS from the alignment at {unit}"
+        extensions.offer(draft, "ects", float(number), where, note)
     else:
         draft.absent(
             "ects",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from engine.inputs import Credential, Provenance, Wallet, check_value
+from engine.inputs import Credential, Level, Provenance, Wallet, check_value
 from models.credentials.formats.common import MAX_TEXT
 from models.credentials.verify.verdict import Verdict
 from rules.vocabulary import ELEMENTS, MANDATORY_ELEMENTS
@@ -62,6 +62,9 @@ class Draft:
         self.awarding = AwardingBody()
         self.verdict: Verdict | None = None  # its own proof, when it has one (CLR nested)
         self.achievement_id = ""  # what CLR associations refer to
+        # Terms a policy may declare (`elements:` or `mappings:`), as written: extension terms of
+        # Open Badges, EDC notes and identifiers. Filled through `formats.extensions.keep`.
+        self.extensions: dict[str, Any] = {}
 
     def source(self, path: str) -> str:
         return f"{self.fmt}:{path}"
@@ -100,7 +103,8 @@ class Draft:
         for name in MANDATORY_ELEMENTS:
             if name != "learner" and name not in self.provenance:
                 self.absent(name, "(nowhere)", "not stated in the document")
-        return Credential.of(self.id, self.values, self.provenance), tuple(self.warnings), own
+        credential = Credential.of(self.id, self.values, self.provenance, self.extensions)
+        return credential, tuple(self.warnings), own
 
 
 def _with_match(verdict: Verdict, match: bool) -> Verdict:
@@ -187,11 +191,12 @@ class ImportResult:
             for name, value in c.values.items():
                 if name in ("learner", "grade"):
                     continue  # personal data stays in the original document only
-                value = list(value) if isinstance(value, tuple) else value
-                entry[name] = value.isoformat() if hasattr(value, "isoformat") else value
+                entry[name] = _written(value)
             entry["provenance"] = {
                 k: _provenance_dict(p) for k, p in c.provenance.items() if k in entry
             }
+            if c.extensions:
+                entry["extensions"] = dict(c.extensions)
             credentials.append(entry)
         return {"learner": {"id": f"imported:{self.learner_key}"}, "credentials": credentials}
 
@@ -211,6 +216,15 @@ class ImportResult:
         }
 
 
+def _written(value: Any) -> Any:
+    """An element value as a native wallet writes it (lists, ISO dates, {framework, level})."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Level):
+        return {"framework": value.framework, "level": value.level}
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def _provenance_dict(p: Provenance) -> dict[str, str]:
     return {k: v for k, v in (("kind", p.kind), ("source", p.source), ("note", p.note)) if v}
 
@@ -219,9 +233,7 @@ def credential_dict(c: Credential, warnings: tuple[str, ...], verdict: Verdict) 
     elements = {}
     for name in ELEMENTS:
         if name in c.values or name in c.provenance:
-            value = c.values.get(name)
-            value = list(value) if isinstance(value, tuple) else value
-            value = value.isoformat() if hasattr(value, "isoformat") else value
+            value = _written(c.values.get(name))
             entry = {"value": value} if name in c.values else {}
             if name in c.provenance:
                 entry["provenance"] = _provenance_dict(c.provenance[name])
@@ -229,6 +241,7 @@ def credential_dict(c: Credential, warnings: tuple[str, ...], verdict: Verdict) 
     return {
         "id": c.id,
         "elements": elements,
+        "extensions": dict(c.extensions),
         "warnings": list(warnings),
         "verdict": verdict.to_dict(),
     }
