@@ -16,7 +16,7 @@ CREDENTIAL_SIZES = (5, 20, 50)
 # The targets.
 EXPLAINED_VS_LOOP = 2.0  # full explained evaluation / hand-written loop, at 200 × 50
 EXPLAINED_VS_ZEN = 1.0  # full explained evaluation / zen-engine bare matching, at 200 × 50
-COMPILE_MS = 200.0  # validate + compile + register a 1,000-rule policy
+COMPILE_MS = 200.0  # validate + compile + register a 1,000-rule policy (also with a table)
 RSS_MIB_PER_100K = 1.0  # RSS growth per 100,000 evaluations
 
 SERIES = ("durable", "evaluate", "contained", "loop", "zen", "zen_met", "zen_table")
@@ -52,6 +52,10 @@ class Plan:
     rss_cell: Cell
     rss_evaluations: int
     target_cell: Cell = TARGET_CELL
+    # The language-2 case (`bench.facts_case`): declared elements and a reference table.
+    facts_cell: Cell = TARGET_CELL
+    facts_rows: int = 10_000
+    facts_compile_rules: int = 1000
 
 
 QUICK = Plan(

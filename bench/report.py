@@ -128,6 +128,7 @@ def format_report(result: dict[str, Any]) -> str:
             f"  (c) contained, {par['workers']} workers and {par['workers']} caller threads: "
             f"{par['per_second']:.1f}/s ({par['evaluations']} in {par['seconds']} s)",
         ]
+    lines += _facts_lines(result.get("facts"))
     c = result["compile"]
     lines += [
         "",
@@ -138,6 +139,13 @@ def format_report(result: dict[str, Any]) -> str:
         f"{', '.join(map(str, c['blocks']))}; engine rules "
         f"{', '.join(map(str, c['engine_rules']))}",
     ]
+    f = result.get("facts_compile")
+    if f:
+        lines.append(
+            f"The same for {f['rules']} rules on declared elements with a {f['table_rows']:,}-row "
+            f"table: {f['total_ms']:.1f} ms = load_policy {f['validate_ms']:.1f} + compile_policy "
+            f"{f['compile_ms']:.1f} + durable registration {f['register_ms']:.1f}"
+        )
     r = result["rss"]
     lines += [
         "",
@@ -159,6 +167,30 @@ def format_report(result: dict[str, Any]) -> str:
     if "profile" in result:
         lines += ["", format_profile(result["profile"])]
     return "\n".join(lines)
+
+
+def _facts_lines(f: dict[str, Any] | None) -> list[str]:
+    if not f:
+        return []
+    series = f["series"]
+    shares = "/".join(f"{f['aspect_statuses'][k]:.0%}" for k in ("met", "not_met", "unknown"))
+    agreed = "agrees" if f["agreement"]["loop_equals_evaluate"] else "DISAGREES (not valid)"
+    rows = [
+        [name, label, _ms(series[name]), _ratio_text(f["ratios"].get(f"{name}/loop"))]
+        for name, label in (
+            ("evaluate", "evaluate, in process"),
+            ("durable", "match_durable on prepared views"),
+            ("views", "preparing the views (declared values, table lookups)"),
+            ("loop", "hand-written loop (dict lookup + tests)"),
+        )
+    ]
+    return [
+        "",
+        f"Declared elements and a {f['table_rows']:,}-row reference table at "
+        f"{f['cell'].replace('x', '×')} (aspects met/not/unknown {shares}; the loop {agreed} with "
+        f"evaluate on every rule, credential and aspect; load_policy {f['load_policy_ms']} ms):",
+        *_table(["series", "what", "median / p95 ms", "÷ loop"], rows),
+    ]
 
 
 def format_profile(p: dict[str, Any], top: int = 15) -> str:

@@ -50,6 +50,7 @@ class ConditionParser:
         self.references: list[tuple[str, str]] = []  # (path, module) of equivalent_to uses
         self.used: set[str] = set()  # subject keys and table ids the conditions name
         self.values = ValueReader(self.problems)
+        self._memo: dict[tuple[str, str], Condition] = {}
 
     def group(
         self, raw: Any, path: str, kind: str = "all", depth: int = 0, scope: str = CREDENTIAL
@@ -72,6 +73,19 @@ class ConditionParser:
         keys = set(raw)
         if keys & _GROUP_KEYS:
             return self._group_item(raw, path, depth, scope)
+        # Large policies repeat the same tests ("an approved provider on the day of issue") in
+        # many rules: a test read cleanly once is reused. repr tells 1, 1.0, True and "1" apart;
+        # its only side effect, `used`, was recorded the first time.
+        memo = (scope, repr(raw))
+        found = self._memo.get(memo)
+        if found is None:
+            before = len(self.problems)
+            found = self._leaf(raw, keys, path, scope)
+            if found is not None and len(self.problems) == before:
+                self._memo[memo] = found
+        return found
+
+    def _leaf(self, raw: dict, keys: set, path: str, scope: str) -> Condition | None:
         if "table" in keys:
             return self._table_atom(raw, path, scope)
         if keys & set(_STATUS_KEYS):
@@ -360,21 +374,6 @@ class ConditionParser:
 
     def _problem(self, path: str, message: str, given: Any) -> None:
         self.problems.append(Problem(path, f"{message}; got {describe(given)}"))
-
-
-def resolve_equivalences(group: Group, tables: Mapping[str, Group]) -> Group:
-    """Replace `equivalent_to` placeholders by the equivalence table's conditions."""
-    items: list[Condition] = []
-    for item in group.items:
-        if isinstance(item, Group) and item.label and item.label.startswith("equivalent to "):
-            module = item.label.removeprefix("equivalent to ")
-            items.append(Group("any", tables[module].items, item.label, item.warning))
-        elif isinstance(item, Group):
-            found = resolve_equivalences(item, tables)
-            items.append(Group(item.kind, found.items, item.label, item.warning))
-        else:
-            items.append(item)
-    return Group(group.kind, tuple(items), group.label, group.warning)
 
 
 def group_subjects(condition: Condition) -> set[str]:

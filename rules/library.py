@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -102,6 +103,9 @@ class DirectoryLibrary:
         raise ValueError(f"no table file {name!r} next to the policy")
 
 
+_IMMUTABLE = frozenset((str, int, float, bool, type(None), dt.date, dt.datetime))
+
+
 def digest_of(data: Any) -> str:
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -112,7 +116,7 @@ def expand(doc: dict, library: Library | None) -> tuple[dict, list[Problem]]:
     read into rows. Problems are returned, not raised, so the caller reports them all."""
     library = library or NoLibrary()
     problems: list[Problem] = []
-    out = copy.deepcopy(doc)
+    out = _copy(doc)
     imports = out.get("imports")
     if imports is not None and not isinstance(imports, list):
         return out, [Problem("imports", "expected a list of {vocabulary, version}")]
@@ -157,6 +161,30 @@ def expand(doc: dict, library: Library | None) -> tuple[dict, list[Problem]]:
                 body.pop("file")
                 body["rows"] = rows
     return out, problems
+
+
+def _copy(doc: dict) -> dict:
+    """A copy of a parsed document to expand in place; table rows (tens of thousands of cells
+    nothing downstream changes) are shared, not copied."""
+
+    def copied(node: Any) -> Any:
+        if type(node) is dict:
+            return {k: copied(v) for k, v in node.items()}
+        if type(node) is list:
+            return [copied(v) for v in node]
+        return node if type(node) in _IMMUTABLE else copy.deepcopy(node)
+
+    def table(body: Any) -> Any:
+        if not isinstance(body, dict):
+            return copied(body)
+        return {n: v if n == "rows" else copied(v) for n, v in body.items()}
+
+    return {
+        k: {t: table(b) for t, b in v.items()}
+        if k == "tables" and isinstance(v, dict)
+        else copied(v)
+        for k, v in doc.items()
+    }
 
 
 def _merge(doc: dict, data: dict, path: str) -> list[Problem]:

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -15,13 +16,14 @@ from marshmallow import ValidationError
 
 from rules import schema as s
 from rules.builder import SCHEMA_FIELDS, Builder
-from rules.conditions import ConditionParser, resolve_equivalences
+from rules.collection import collector_paused
+from rules.conditions import ConditionParser
 from rules.document import MAX_POLICY_BYTES, parse_document  # noqa: F401 - re-exported
 from rules.errors import PolicyError, Problem, flatten_messages, suggest
 from rules.examples import expand_examples
 from rules.library import DirectoryLibrary, Library, expand
 from rules.numbers import Interval
-from rules.policy import Group, Policy, RecognitionRule
+from rules.policy import Condition, Group, Policy, RecognitionRule, Table
 
 
 def load_policy_file(path: str | Path, library: Library | None = None) -> Policy:
@@ -50,14 +52,15 @@ def expand_policy(data: Any, library: Library | None = None, source: str = "poli
 
 def load_policy(data: Any, source: str = "policy", library: Library | None = None) -> Policy:
     """Validate a parsed document; raises `PolicyError` listing every problem."""
-    data = expand_policy(data, library, source)
-    try:
-        doc = s.PolicySchema().load(data)
-    except ValidationError as exc:
-        problems = flatten_messages(exc.messages, SCHEMA_FIELDS) + _condition_problems(data)
-        raise PolicyError(problems, source) from None
-    builder = Builder(doc)
-    policy = _build(builder)
+    with collector_paused():
+        data = expand_policy(data, library, source)
+        try:
+            doc = s.PolicySchema().load(data)
+        except ValidationError as exc:
+            problems = flatten_messages(exc.messages, SCHEMA_FIELDS) + _condition_problems(data)
+            raise PolicyError(problems, source) from None
+        builder = Builder(doc)
+        policy = _build(builder)
     if builder.problems:
         raise PolicyError(builder.problems, source)
     return policy
@@ -95,7 +98,7 @@ def _build(b: Builder) -> Policy:
         equivalences=tuple(equivalences),
         exclusions=exclusions,
         examples=examples,
-        digest=policy_digest(doc),
+        digest=policy_digest(doc, b.tables),
         catalogue=b.parser.catalogue,
         criteria=criteria,
         tables=tuple(b.tables[k] for k in sorted(b.tables)),
@@ -220,8 +223,9 @@ def _cycles(targets: dict) -> list[list[str]]:
     return found
 
 
-def policy_digest(doc: dict) -> str:
-    """sha256 of the canonical JSON of the validated document, examples left out."""
+def policy_digest(doc: dict, tables: dict[str, Table] | None = None) -> str:
+    """sha256 of the canonical JSON of the validated document, examples left out. A table read
+    already (`tables`) stands in by the digest of its typed, ordered rows."""
     body = {k: v for k, v in doc.items() if k != "examples"}
     # Order of rules, targets and slots carries no meaning: shuffling them keeps the digest.
     for key in ("recognition", "targets", "exclusions", "criteria"):
@@ -240,7 +244,9 @@ def policy_digest(doc: dict) -> str:
     ]
     if isinstance(body.get("tables"), dict):  # a table's rows are a set: their order is no meaning
         body["tables"] = {
-            k: dict(t, rows=sorted(t["rows"], key=_canonical_row))
+            k: dict(t, rows=tables[k].digest)
+            if isinstance(t, dict) and tables and k in tables
+            else dict(t, rows=sorted(t["rows"], key=_canonical_row))
             if isinstance(t, dict) and isinstance(t.get("rows"), list)
             else t
             for k, t in body["tables"].items()
@@ -263,3 +269,18 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Interval):
         return [str(value.lo), str(value.hi)]
     raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+def resolve_equivalences(group: Group, tables: Mapping[str, Group]) -> Group:
+    """Replace `equivalent_to` placeholders by the equivalence table's conditions."""
+    items: list[Condition] = []
+    for item in group.items:
+        if isinstance(item, Group) and item.label and item.label.startswith("equivalent to "):
+            module = item.label.removeprefix("equivalent to ")
+            items.append(Group("any", tables[module].items, item.label, item.warning))
+        elif isinstance(item, Group):
+            found = resolve_equivalences(item, tables)
+            items.append(Group(item.kind, found.items, item.label, item.warning))
+        else:
+            items.append(item)
+    return Group(group.kind, tuple(items), group.label, group.warning)

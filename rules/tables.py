@@ -20,12 +20,13 @@ from typing import Any
 from rules.catalogue import CREDENTIAL, Subject
 from rules.errors import Problem, describe, suggest
 from rules.policy import Column, Table
-from rules.values import INVALID, ValueReader, sort_key
+from rules.values import INVALID, ValueReader
 
 MAX_ROWS = 50_000
 MAX_COLUMNS = 40
 COLUMN_TYPES = ("text", "code", "integer", "decimal", "date", "country", "boolean", "uri", "isced")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
 _TABLE_KEYS = {"title", "version", "source", "columns", "key", "valid", "rows", "file"}
 
 # file name → parsed rows (a list of mappings or of lists); supplied by whoever loads the policy
@@ -94,10 +95,14 @@ class TableReader:
         typed = self._rows(rows, columns, f"{path}.rows")
         if typed is None:
             return None
-        ordered = sorted(typed, key=lambda r: tuple(sort_key(v) for v in r))
+        # The rows are a set: ordered by their canonical JSON, which is also what the digest reads.
+        encoded = sorted(
+            ((_ENCODER.encode([_plain(v) for v in r]), r) for r in typed), key=lambda p: p[0]
+        )
+        ordered = [r for _, r in encoded]
         if not self._unique(ordered, columns, tuple(key), start, end, path):
             return None
-        text = json.dumps([[_plain(v) for v in r] for r in ordered], separators=(",", ":"))
+        text = "[" + ",".join(t for t, _ in encoded) + "]"
         version = raw.get("version")
         if not isinstance(version, (str, int)) or isinstance(version, bool) or not str(version):
             self._problem(f"{path}.version", "expected the table's version", version)
@@ -173,44 +178,51 @@ class TableReader:
 
     def _rows(self, rows: list, columns: tuple[Column, ...], path: str) -> list[tuple] | None:
         names = [c.name for c in columns]
+        readers = [(_fast_reader(c), c, _subject(c)) for c in columns]
         out, before = [], len(self.problems)
         for i, row in enumerate(rows):
-            where = f"{path}[{i}]"
-            if isinstance(row, list):
-                if len(row) != len(columns):
-                    self._problem(where, f"expected {len(columns)} cells ({', '.join(names)})", row)
-                    continue
-                cells = dict(zip(names, row, strict=True))
-            elif isinstance(row, dict):
-                extra = sorted(set(row) - set(names), key=str)
-                if extra:
-                    self._problem(where, f"unknown column(s); expected: {', '.join(names)}", extra)
-                    continue
+            if type(row) is list and len(row) == len(columns):
                 cells = row
+            elif isinstance(row, dict) and set(row) <= set(names):
+                cells = [row.get(n) for n in names]
             else:
-                self._problem(where, "expected a row (a mapping or a list of cells)", row)
+                self._bad_row(row, names, f"{path}[{i}]")
                 continue
-            out.append(
-                tuple(self._cell(cells.get(c.name), f"{where}.{c.name}", c) for c in columns)
-            )
+            values = []
+            for raw, (fast, column, subject) in zip(cells, readers, strict=True):
+                value = fast(raw)
+                if value is _SLOW:
+                    value = self._cell(raw, f"{path}[{i}].{column.name}", column, subject)
+                values.append(value)
+            out.append(tuple(values))
             if len(self.problems) - before > 50:
                 self.problems.append(Problem(path, "more than 50 problems in rows; stopped"))
                 return None
         return None if len(self.problems) > before else out
 
-    def _cell(self, raw: Any, path: str, column: Column) -> Any:
+    def _bad_row(self, row: Any, names: list[str], where: str) -> None:
+        if isinstance(row, list):
+            self._problem(where, f"expected {len(names)} cells ({', '.join(names)})", row)
+        elif isinstance(row, dict):
+            extra = sorted(set(row) - set(names), key=str)
+            self._problem(where, f"unknown column(s); expected: {', '.join(names)}", extra)
+        else:
+            self._problem(where, "expected a row (a mapping or a list of cells)", row)
+
+    def _cell(self, raw: Any, where: str, column: Column, subject: Subject) -> Any:
+        """A cell read in full, its problems reported (the fast readers handle the usual cells)."""
         if raw is None or raw == "":
             return None
-        if column.type in ("integer", "decimal") and isinstance(raw, str):
-            try:  # rows from CSV files are text
-                raw = int(raw) if column.type == "integer" else float(raw)
-            except ValueError:
-                pass
-        if column.type == "boolean" and isinstance(raw, str):
-            raw = {"true": True, "false": False, "yes": True, "no": False}.get(raw.lower(), raw)
-        subject = Subject(column.name, CREDENTIAL, "column", column.name, column.name,
-                          column.type, tuple((v, v) for v in column.values))  # fmt: skip
-        found = self.values.scalar(raw, path, subject)
+        kind = column.type
+        if isinstance(raw, str):
+            if kind in ("integer", "decimal"):
+                try:  # rows from CSV files are text
+                    raw = int(raw) if kind == "integer" else float(raw)
+                except ValueError:
+                    pass
+            elif kind == "boolean":
+                raw = {"true": True, "false": False, "yes": True, "no": False}.get(raw.lower(), raw)
+        found = self.values.scalar(raw, where, subject)
         return None if found is INVALID else found
 
     def _unique(
@@ -249,6 +261,36 @@ class TableReader:
                     )
                     return False
         return True
+
+
+_SLOW = object()  # "read this cell in full"
+
+
+def _fast_reader(column: Column) -> Callable[[Any], Any]:
+    """The cell reader for what tables mostly hold (text, codes, ISO dates, empty cells); any
+    other cell gives `_SLOW` and is read, and reported if wrong, by `TableReader._cell`."""
+    kind, codes = column.type, frozenset(column.values)
+
+    def read(raw: Any) -> Any:
+        if raw is None or raw == "":
+            return None
+        if type(raw) is str:
+            if kind == "text" or (kind == "code" and raw in codes):
+                return raw
+            if kind == "date" and len(raw) == 10:
+                try:
+                    return dt.date.fromisoformat(raw)
+                except ValueError:
+                    return _SLOW
+        return _SLOW
+
+    return read
+
+
+def _subject(column: Column) -> Subject:
+    """A column as the subject its cells are read against (type, codes, name in messages)."""
+    values = tuple((v, v) for v in column.values)
+    return Subject(column.name, CREDENTIAL, "column", column.name, column.name, column.type, values)
 
 
 def _text(value: Any) -> str | None:

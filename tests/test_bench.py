@@ -9,12 +9,14 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from bench import facts_case
 from bench.baselines import LoopMatcher, ZenMatcher, met_pairs
 from bench.costs import profile
 from bench.report import format_report
 from bench.run import run
 from bench.synthetic import AS_OF, policy_document, wallet
 from engine.compile import compile_policy
+from engine.evaluate import evaluate
 from engine.matching import match_durable, match_reference
 from engine.views import plain_views
 from rules.loader import load_policy
@@ -113,6 +115,9 @@ def test_tiny_run_has_every_part_of_the_report() -> None:
         "compile_seeds": 2,
         "rss_cell": (10, 5),
         "rss_evaluations": 50,
+        "facts_cell": (5, 4),
+        "facts_rows": 200,
+        "facts_compile_rules": 20,
     }
     result = run(quick=True, sizes=sizes)
     assert set(result) >= {
@@ -143,15 +148,33 @@ def test_tiny_run_has_every_part_of_the_report() -> None:
     assert set(result["throughput"]) == {"cell", "evaluate", "contained", "contained_parallel"}
     assert {"validate_ms", "compile_ms", "register_ms", "total_ms"} <= set(result["compile"])
     assert "growth_mib_per_100k" in result["rss"]
+    facts = result["facts"]
+    assert facts["cell"] == "5x4" and facts["table_rows"] == 200
+    assert facts["agreement"] == {"loop_equals_evaluate": True}
+    assert set(facts["series"]) == {"evaluate", "durable", "views", "loop"}
+    assert result["facts_compile"]["rules"] == 20 and result["facts_compile"]["total_ms"] > 0
     statuses = [t["status"] for t in result["targets"]]
-    assert len(statuses) == 4 and statuses[2] == "n/a"  # no 1,000-rule policy in a tiny run
-    assert all(s in ("PASS", "MISS") for s in statuses[:2] + statuses[3:])
+    # no 1,000-rule policy in a tiny run, with or without a table
+    assert len(statuses) == 5 and statuses[2] == statuses[3] == "n/a"
+    assert all(s in ("PASS", "MISS") for s in statuses[:2] + statuses[4:])
     json.dumps(result)  # --json prints the dict as it is
     text = format_report(result)
-    assert "Targets:" in text and "10×5" in text
+    assert "Targets:" in text and "10×5" in text and "200-row reference table at 5×4" in text
 
 
 def test_profile_names_where_the_time_goes() -> None:
     p = profile((10, 5), evaluations=1, top=5)
     assert len(p["cumulative"]) == 5 and len(p["own"]) == 5
     assert any("evaluate" in row["function"] for row in p["cumulative"])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_facts_loop_agrees_with_evaluate_and_is_not_vacuous(seed: int) -> None:
+    document = facts_case.policy_document(12, rows=500, seed=seed)
+    policy = load_policy(document)
+    loop = facts_case.FactsLoop(document, AS_OF)
+    w = facts_case.wallet(15, rows=500, seed=seed)
+    expected = facts_case.engine_aspects(evaluate(policy, w, AS_OF))
+    assert loop(w) == expected
+    seen = {s for aspects in expected.values() for s in aspects.values()}
+    assert seen == {"met", "not_met", "unknown"}

@@ -4,6 +4,8 @@ text, computed values and classifications — each construct through `evaluate`,
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import threading
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -11,6 +13,7 @@ import pytest
 
 from engine.evaluate import evaluate
 from engine.inputs import Credential, Credits, Grade, Level, Wallet
+from rules.collection import collector_paused
 from rules.errors import PolicyError
 from rules.loader import load_policy
 from tests.builders import policy, policy_doc
@@ -758,3 +761,55 @@ def test_the_explanation_names_the_table_its_version_and_the_row():
     assert row["table"]["rows"] == [
         {"provider": "Open Uni", "status": "approved", "valid_from": "2019-01-01", "valid_to": None}
     ]
+
+
+def test_reading_a_policy_pauses_the_collector_and_restores_it_even_on_errors():
+    assert gc.isenabled()
+    with pytest.raises(PolicyError):
+        load_policy(policy_doc(tables={"t": {"rows": []}}))
+    assert gc.isenabled()
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with collector_paused():
+            inside.set()
+            release.wait(10)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    inside.wait(10)
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread still reads
+    release.set()
+    other.join()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        policy(tables={"providers": PROVIDERS}, criteria=[criterion([APPROVED])])
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+
+
+def test_a_repeated_test_is_read_once_but_each_copy_is_checked_as_written():
+    good = {"element": "proctored", "op": "eq", "value": True}
+    bad = {"element": "proctored", "op": "eq", "value": 1}  # 1 is not true
+    unknown = {"element": "proctord", "op": "eq", "value": True}
+    criteria = [
+        criterion([good]),
+        {**criterion([good, bad]), "id": "k2"},
+        {**criterion([unknown]), "id": "k3"},
+        {**criterion([unknown]), "id": "k4"},
+    ]
+    with pytest.raises(PolicyError) as caught:
+        policy(elements=DECLARED, criteria=criteria)
+    paths = [p.path for p in caught.value.problems]
+    assert paths == [
+        "criteria[1].when[1].value",
+        "criteria[2].when[0].element",
+        "criteria[3].when[0].element",
+    ]
+    p = policy(elements=DECLARED, criteria=[criterion([good]), {**criterion([good]), "id": "k2"}])
+    [a], [b] = (c.when.items for c in p.criteria)
+    assert a == b and a.value is True
