@@ -26,7 +26,7 @@ MAX_ROWS = 50_000
 MAX_COLUMNS = 40
 COLUMN_TYPES = ("text", "code", "integer", "decimal", "date", "country", "boolean", "uri", "isced")
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, default=lambda v: _plain(v))
 _TABLE_KEYS = {"title", "version", "source", "columns", "key", "valid", "rows", "file"}
 
 # file name → parsed rows (a list of mappings or of lists); supplied by whoever loads the policy
@@ -95,14 +95,12 @@ class TableReader:
         typed = self._rows(rows, columns, f"{path}.rows")
         if typed is None:
             return None
-        # The rows are a set: ordered by their canonical JSON, which is also what the digest reads.
-        encoded = sorted(
-            ((_ENCODER.encode([_plain(v) for v in r]), r) for r in typed), key=lambda p: p[0]
-        )
-        ordered = [r for _, r in encoded]
+        # The rows are a set: put in one canonical order (repr tells every typed value apart
+        # and is computed at C speed), which is also the order the digest reads.
+        ordered = sorted(typed, key=repr)
         if not self._unique(ordered, columns, tuple(key), start, end, path):
             return None
-        text = "[" + ",".join(t for t, _ in encoded) + "]"
+        text = _ENCODER.encode(ordered)
         version = raw.get("version")
         if not isinstance(version, (str, int)) or isinstance(version, bool) or not str(version):
             self._problem(f"{path}.version", "expected the table's version", version)
@@ -230,6 +228,9 @@ class TableReader:
     ) -> bool:
         index = {c.name: i for i, c in enumerate(columns)}
         k = [index[n] for n in key]
+        keys = [tuple(row[i] for i in k) for row in rows]
+        if len(set(keys)) == len(rows) and not any(None in key_value for key_value in keys):
+            return True  # the usual case: every key once, none empty
         by_key: dict[tuple, list[tuple]] = {}
         for row in rows:
             if any(row[i] is None for i in k):
