@@ -80,6 +80,10 @@ class Builder:
             catalogue.add(declared_subject(d, APPLICATION, "fact", "fact:"))
         self.tables = TableReader(self.problems).read_all(doc.get("tables"), "tables")
         self.parser = ConditionParser(catalogue, tables=self.tables)
+        raw_tables = doc.get("tables")
+        # A table declared but unreadable has its problems reported already; its uses are not.
+        declared = set(raw_tables) if isinstance(raw_tables, dict) else set()
+        self.parser.broken_tables = declared - set(self.tables)
         self.parser.problems = self.problems
         self.parser.values.problems = self.problems
         self.parser.declarations = self.declarations

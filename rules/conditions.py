@@ -51,6 +51,7 @@ class ConditionParser:
         self.used: set[str] = set()  # subject keys and table ids the conditions name
         self.values = ValueReader(self.problems)
         self._memo: dict[tuple[str, str], Condition] = {}
+        self.broken_tables: set[str] = set()  # declared, but refused: their uses say nothing
 
     def group(
         self, raw: Any, path: str, kind: str = "all", depth: int = 0, scope: str = CREDENTIAL

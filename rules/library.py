@@ -42,10 +42,16 @@ class NoLibrary:
     """For documents that must already be self-contained (stored policy versions)."""
 
     def vocabulary(self, vocabulary_id: str, version: str) -> dict:
-        raise ValueError("imports cannot be resolved here; publish the expanded policy")
+        raise ValueError(
+            "imports cannot be resolved here; publish the expanded policy "
+            "(`credstack policy expand FILE` writes it)"
+        )
 
     def rows(self, name: str) -> list:
-        raise ValueError("table files cannot be read here; publish the expanded policy")
+        raise ValueError(
+            "table files cannot be read here; publish the expanded policy "
+            "(`credstack policy expand FILE` writes it)"
+        )
 
 
 class DirectoryLibrary:

@@ -19,6 +19,8 @@ _LOOKUP_KEYS = {"label", "table", "match", "where", "on", "column"}
 def parse_table_test(parser: Any, raw: dict, path: str, scope: str) -> TableTest | None:
     """`{table, match, where, on}` of a condition or a lookup, checked against the table."""
     table = parser.tables.get(raw.get("table"))
+    if table is None and raw.get("table") in parser.broken_tables:
+        return None  # the table's own problems are reported, and the policy refused for them
     if table is None:
         ids = sorted(parser.tables)
         parser.problems.append(

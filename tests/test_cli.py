@@ -169,3 +169,21 @@ def test_evaluate_needs_exactly_one_source_of_credentials(runner):
     result = runner.invoke(cli, ["evaluate", "--policy", str(UNIVERSITY)])
     assert result.exit_code == 2
     assert "either --wallet or --document" in result.output
+
+
+def test_the_readme_worked_example_asks_for_the_english_test(runner):
+    mit = FIXTURES / "policies" / "us-mit-scm-blended-admission.yaml"
+    args = ["evaluate", "--policy", str(mit),
+            "--wallet", str(FIXTURES / "learners" / "lena-weber-scm.json"),
+            "--request", str(FIXTURES / "requests" / "lena-weber-scm-admission.json"),
+            "--as-of", "2021-01-10", "--json"]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    [answer] = out["dispositions"]
+    assert answer["disposition"] == "pending_evidence"
+    assert sorted(answer["possible"]) == ["not_eligible", "referred"]
+    asked = {e["element"] for e in answer["evidence_requests"]}
+    assert asked == {"fact:english_test", "fact:english_score"}
+    status = {o["rule"]: o["status"] for o in out["outcomes"]}
+    assert status["micromasters-scm"] == "met" and status["english"] == "unknown"

@@ -32,7 +32,7 @@ from models.credentials.intake import (
 from models.credentials.schema import ExtensionsField, request_from
 from models.errors import IntakeError, Problem, problems_from
 from rules.errors import PolicyError
-from rules.library import DirectoryLibrary
+from rules.library import DirectoryLibrary, expand
 from rules.loader import load_policy, parse_document
 from rules.policy import Policy
 from views.cli.desk import desk_commands
@@ -70,10 +70,13 @@ def read_policy(path: str | Path, library: tuple[str, ...] = ()) -> tuple[dict[s
     except OSError as exc:
         raise click.ClickException(f"{path}: cannot read: {exc.strerror}") from None
     document = parse_document(raw, path.name)
+    return document, load_policy(document, source=str(path), library=_library(path, library))
+
+
+def _library(path: Path, library: tuple[str, ...]) -> DirectoryLibrary:
     beside = [path.parent / "vocabularies", path.parent.parent / "vocabularies"]
     tables = [path.parent / "tables", path.parent.parent / "tables"]
-    folders = DirectoryLibrary([path.parent, *library, *beside, *tables])
-    return document, load_policy(document, source=str(path), library=folders)
+    return DirectoryLibrary([path.parent, *library, *beside, *tables])
 
 
 LIBRARY = click.option(
@@ -189,6 +192,27 @@ def policy_test(files: tuple[str, ...], library: tuple[str, ...]) -> None:
     if failures:
         click.echo(f"{failures} example(s) failed", err=True)
         sys.exit(EXIT_FAILED)
+
+
+@policy.command(
+    "expand",
+    help="Print a policy as one self-contained JSON document, ready to publish on the desk: "
+    "imported vocabulary files inlined (recorded with their digests) and table files read "
+    "into rows. The policy is validated first.",
+)
+@click.argument("file", type=click.Path(dir_okay=False))
+@LIBRARY
+@handled
+def policy_expand(file: str, library: tuple[str, ...]) -> None:
+    document, _ = read_policy(file, library)
+    expanded, _problems = expand(document, _library(Path(file), library))  # read_policy checked
+    click.echo(json.dumps(expanded, indent=2, ensure_ascii=False, default=_iso))
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 @cli.command(help="Evaluate a learner's wallet (JSON or CSV) against a policy.")
