@@ -643,3 +643,302 @@ def test_the_import_command_shows_extensions_and_national_levels(tmp_path):
     listed = result.output.split("extensions (a policy may declare these):\n", 1)[1]
     assert "    EducationProgramIdentifier: 50086\n" in listed
     assert '    Language: "nl_NL"\n' in listed
+
+
+# --- ESCO skills named by label only: matched to the shipped ESCO v1.2.0 label table ------------
+
+ESCO = "http://data.europa.eu/esco/skill/"
+DIGITAL_CONTENT = f"{ESCO}5fd5c985-eaaa-47aa-8314-62359c54505a"  # develop digital content
+MUSICAL_STAFF = f"{ESCO}0005c151-5b5a-4a66-8aac-60e734beb1ab"  # manage musical staff
+ENERGY_SAVING = f"{ESCO}0037c821-2898-4919-b96e-7ed1cd89554c"  # develop energy saving concepts
+HASKELL = f"{ESCO}000f1d3d-220f-4789-9c0a-cc742521fb02"
+PYTHON = f"{ESCO}ccd0a1d9-afda-43d9-b901-96344886e14d"  # Python (computer programming)
+CPP = f"{ESCO}b633eb55-8f1f-4ae6-ab4c-2022ffe2cb7f"
+OUTCOME = f"{CLAIM}.specifiedBy.learningOutcome[0]"
+
+
+def local_skill(labels: dict, cid: str = "urn:epass:concept:skill-1") -> dict:
+    scheme = {"id": "urn:epass:conceptScheme:local-skills", "type": "ConceptScheme"}
+    return {"id": cid, "type": "Concept", "prefLabel": labels, "inScheme": scheme}
+
+
+def edc_outcome(**skills: object) -> bytes:
+    outcome = {"id": "urn:epass:learningOutcome:9", "type": "LearningOutcome",
+               "title": {"en": "Make digital content for a campaign"}, **skills}  # fmt: skip
+    return edc(spec_changes={"learningOutcome": [outcome]})
+
+
+def skill_warnings(result, credential) -> list[str]:
+    return [w for w in result.warnings[credential.id] if w.startswith("skills:")]
+
+
+@pytest.mark.parametrize(
+    ("labels", "uri", "how"),
+    [
+        (
+            {"en": "  Develop  DIGITAL content. "},
+            DIGITAL_CONTENT,
+            "'develop digital content' (en, ESCO v1.2.0 label table); "
+            "the document says 'Develop  DIGITAL content.' (en)",
+        ),
+        ({"fr": "Gérer le personnel musical"}, MUSICAL_STAFF, "'gérer le personnel musical' (fr, "),
+        # the table writes d’économie d’énergie: punctuation is compared only when nothing matched
+        (
+            {"fr": "élaborer des concepts d'économie d'energie"},
+            ENERGY_SAVING,
+            "'élaborer des concepts d’économie d’énergie' (fr, ",
+        ),
+        ({"sv": "Haskell"}, HASKELL, "the document says 'Haskell' (sv)"),  # no sv: every language
+        ({"de": "Python (computer programming)"}, PYTHON, "(computer programming)' (en, "),
+    ],
+)
+def test_an_edc_local_skill_concept_is_matched_by_its_preferred_label(labels, uri, how):
+    result, credential = imported(edc_outcome(relatedESCOSkill=local_skill(labels)), "e.jsonld")
+    assert credential.values["skills"] == (uri,)
+    provenance = credential.provenance["skills"]
+    assert provenance.kind == "inferred"
+    assert provenance.source == f"edc:{OUTCOME}.relatedESCOSkill"
+    assert (
+        f"{uri} at {OUTCOME}.relatedESCOSkill: matched by ESCO preferred label" in provenance.note
+    )
+    assert how in provenance.note and "ESCO v1.2.0 label table" in provenance.note
+    assert skill_warnings(result, credential) == []
+    entry = result.wallet_document()["credentials"][0]  # a case can hold it
+    assert wallet_from_document(entry).credentials[0].values["skills"] == (uri,)
+
+
+def test_a_label_is_read_in_its_own_language_only_when_the_table_has_that_language():
+    # "gérer le personnel musical" is the French label: tagged English, it names no skill
+    tagged = local_skill({"en": "gérer le personnel musical"})
+    result, credential = imported(edc_outcome(relatedESCOSkill=tagged), "e.jsonld")
+    assert "skills" not in credential.values
+    (warning,) = skill_warnings(result, credential)
+    assert "matches no ESCO preferred label" in warning
+    # without a language (an Open Badge without inLanguage) every language of the table is read
+    alignment = {"targetType": "ext:Skill", "targetName": "gérer le personnel musical"}
+    _, badge_credential = imported(badge({"alignment": [alignment]}))
+    assert badge_credential.values["skills"] == (MUSICAL_STAFF,)
+
+
+def test_an_edc_local_related_skill_is_matched_and_another_schemes_concept_is_left_alone():
+    digcomp = {"id": "http://data.europa.eu/snb/dcf/u69o196gu6", "type": "Concept",
+               "prefLabel": {"en": "Developing digital content"}}  # fmt: skip
+    local = local_skill({"en": "Haskell"}, "urn:epass:concept:skill-2")
+    result, credential = imported(edc_outcome(relatedSkill=[digcomp, local]), "e.jsonld")
+    assert credential.values["skills"] == (HASKELL,)
+    assert credential.provenance["skills"].source == f"edc:{OUTCOME}.relatedSkill[1]"
+    assert skill_warnings(result, credential) == []  # the DigComp concept is not an ESCO skill
+
+
+def test_an_unknown_label_is_named_in_a_warning_and_adds_no_skill():
+    concept = local_skill({"en": "Advanced basket weaving for quantum engineers"})
+    result, credential = imported(edc_outcome(relatedESCOSkill=concept), "e.jsonld")
+    assert "skills" not in credential.values
+    assert skill_warnings(result, credential) == [
+        "skills: skill 'Advanced basket weaving for quantum engineers' "
+        f"({OUTCOME}.relatedESCOSkill) matches no ESCO preferred label "
+        "(ESCO v1.2.0 label table); not added"
+    ]
+    provenance = credential.provenance["skills"]
+    assert provenance.kind == "absent" and "matches no ESCO preferred label" in provenance.note
+
+
+def test_an_ambiguous_label_is_named_in_a_warning_and_not_guessed():
+    # in ESCO's French labels, "distribuer des tracts" is both "deliver leaflets" and
+    # "hand out flyers"
+    concept = local_skill({"fr": "Distribuer des tracts"})
+    result, credential = imported(edc_outcome(relatedESCOSkill=concept), "e.jsonld")
+    assert "skills" not in credential.values
+    (warning,) = skill_warnings(result, credential)
+    assert warning.startswith(
+        f"skills: skill 'Distribuer des tracts' ({OUTCOME}.relatedESCOSkill) matches 2 ESCO skills:"
+    )
+    assert f"{ESCO}5c350ac7-57f4-492f-a5b6-4e5d7241b771 ('deliver leaflets')" in warning
+    assert f"{ESCO}9323960d-bb41-4bae-bdd2-c331a6146822 ('hand out flyers')" in warning
+    assert warning.endswith("none was added")
+
+
+def test_labels_of_one_concept_that_name_different_skills_are_ambiguous():
+    concept = local_skill({"en": "Haskell", "fr": "Gérer le personnel musical"})
+    result, credential = imported(edc_outcome(relatedESCOSkill=concept), "e.jsonld")
+    assert "skills" not in credential.values
+    assert "matches 2 ESCO skills" in skill_warnings(result, credential)[0]
+
+
+def test_an_edc_skill_stated_by_uri_keeps_its_uri_and_a_label_adds_only_new_skills():
+    stated = {
+        "id": DIGITAL_CONTENT,
+        "type": "Concept",
+        "prefLabel": {"en": "develop digital content"},
+    }
+    same = local_skill({"en": "develop digital content"})
+    other = local_skill({"en": "Haskell"}, "urn:epass:concept:skill-2")
+    changes = {"relatedESCOSkill": [stated, same], "relatedSkill": other}
+    result, credential = imported(edc_outcome(**changes), "e.jsonld")
+    assert credential.values["skills"] == (DIGITAL_CONTENT, HASKELL)  # no URI twice
+    provenance = credential.provenance["skills"]
+    assert provenance.kind == "inferred"  # one of them rests on a label
+    assert provenance.note.startswith("1 ESCO URI(s) from relatedESCOSkill; ")
+    assert f"{HASKELL} at {OUTCOME}.relatedSkill: matched by" in provenance.note
+    assert DIGITAL_CONTENT not in provenance.note.split("; ", 1)[1]
+    assert skill_warnings(result, credential) == []
+
+
+def test_skills_stated_only_by_uri_stay_vocabulary():
+    stated = {
+        "id": DIGITAL_CONTENT,
+        "type": "Concept",
+        "prefLabel": {"en": "develop digital content"},
+    }
+    same = local_skill({"en": "Develop digital content"})
+    _, credential = imported(edc_outcome(relatedESCOSkill=[stated, same]), "e.jsonld")
+    assert credential.values["skills"] == (DIGITAL_CONTENT,)
+    assert credential.provenance["skills"].kind == "vocabulary"
+
+
+@pytest.mark.parametrize(
+    ("alignment", "uri"),
+    [
+        ({"targetType": "ext:Skill", "targetName": "Python (computer programming)"}, PYTHON),
+        ({"targetFramework": "ESCO", "targetName": "C++"}, CPP),  # not C#: punctuation counts
+        (
+            {"targetType": "ceasn:Competency", "targetName": "develop digital content"},
+            DIGITAL_CONTENT,
+        ),
+        (
+            {
+                "targetFramework": "European Skills, Competences, Qualifications and Occupations",
+                "targetName": "Haskell",
+                "targetUrl": "https://example.org/skills/haskell",
+            },
+            HASKELL,
+        ),  # fmt: skip
+    ],
+)
+def test_an_open_badge_alignment_naming_an_esco_skill_by_label_gives_its_uri(alignment, uri):
+    result, credential = imported(badge({"alignment": [{"type": ["Alignment"], **alignment}]}))
+    assert credential.values["skills"] == (uri,)
+    provenance = credential.provenance["skills"]
+    assert provenance.kind == "inferred"
+    assert provenance.source == f"ob3:{ACHIEVEMENT}.alignment[0].targetName"
+    assert "matched by ESCO preferred label" in provenance.note
+    assert skill_warnings(result, credential) == []
+    # the alignment's name is still not a learning outcome
+    assert credential.values["learning_outcomes"] == (
+        "Learners fit and interpret linear regression models.",
+    )
+
+
+def test_an_open_badge_in_french_reads_the_french_labels():
+    alignment = {"targetType": "ext:Skill", "targetName": "Python (programmation informatique)"}
+    _, credential = imported(badge({"inLanguage": "fr", "alignment": [alignment]}))
+    assert credential.values["skills"] == (PYTHON,)
+    note = credential.provenance["skills"].note
+    assert "label 'Python (programmation informatique)' (fr, ESCO v1.2.0 label table)" in note
+
+
+def test_an_open_badge_alignment_with_an_ambiguous_or_unknown_skill_name_adds_nothing():
+    alignments = [
+        {"targetType": "ext:Skill", "targetName": "C"},  # C++ and C# without punctuation
+        {"targetType": "ext:Skill", "targetName": "Regression modelling wizardry"},
+        {"targetType": "CFItem", "targetName": "Haskell"},  # a CASE item, not a skill
+    ]
+    result, credential = imported(badge({"alignment": alignments}))
+    assert "skills" not in credential.values
+    ambiguous, unknown = skill_warnings(result, credential)
+    assert ambiguous.startswith(
+        f"skills: skill 'C' ({ACHIEVEMENT}.alignment[0].targetName) matches 2"
+    )
+    assert f"{CPP} ('C++')" in ambiguous and "('C#')" in ambiguous
+    assert unknown.startswith("skills: skill 'Regression modelling wizardry' (")
+    assert "matches no ESCO preferred label" in unknown
+
+
+def test_an_alignment_uri_is_kept_and_the_same_skill_by_label_is_not_added_twice():
+    alignments = [
+        {"targetType": "ext:Skill", "targetName": "Python (computer programming)"},
+        {"targetName": "Python", "targetUrl": PYTHON},
+    ]
+    _, credential = imported(badge({"alignment": alignments}))
+    assert credential.values["skills"] == (PYTHON,)
+    assert credential.provenance["skills"].kind == "vocabulary"
+    assert credential.provenance["skills"].note == "ESCO URIs named by alignments"
+
+
+def test_skills_are_never_taken_from_award_criteria():
+    criteria = {"narrative": "Develop digital content; Python (computer programming); Haskell"}
+    result, credential = imported(badge({"criteria": criteria}))
+    assert "skills" not in credential.values
+    assert skill_warnings(result, credential) == []
+
+
+def test_a_result_description_of_a_skill_the_learner_has_a_result_for():
+    descriptions = [
+        {"id": "urn:uuid:rd-haskell", "type": ["ResultDescription"], "name": "Haskell",
+         "resultType": "ext:Skill"},
+        {"id": "urn:uuid:rd-content", "type": ["ResultDescription"], "name": "Final project",
+         "resultType": "Status",
+         "alignment": [{"targetType": "ext:Skill", "targetName": "develop digital content"}]},
+        {"id": "urn:uuid:rd-python", "type": ["ResultDescription"],
+         "name": "Python (computer programming)", "resultType": "ext:Skill"},  # no result for it
+    ]  # fmt: skip
+    results = [
+        {"type": ["Result"], "resultDescription": "urn:uuid:rd-haskell", "status": "Completed"},
+        {"type": ["Result"], "resultDescription": "urn:uuid:rd-content", "status": "Completed"},
+    ]
+    result, credential = imported(badge({"resultDescription": descriptions}, {"result": results}))
+    assert credential.values["skills"] == (HASKELL, DIGITAL_CONTENT)
+    note = credential.provenance["skills"].note
+    assert f"{HASKELL} at {ACHIEVEMENT}.resultDescription[0].name" in note
+    assert (
+        f"{DIGITAL_CONTENT} at {ACHIEVEMENT}.resultDescription[1].alignment[0].targetName" in note
+    )
+    assert skill_warnings(result, credential) == []
+
+
+def test_an_open_badges_2_alignment_to_esco_by_label():
+    assertion = {"@context": "https://w3id.org/openbadges/v2", "type": "Assertion",
+                 "id": "https://badges.credstack.test/assertions/2",
+                 "recipient": {"type": "email", "hashed": False, "identity": "l@example.org"},
+                 "badge": {"type": "BadgeClass", "id": "https://badges.credstack.test/b/2",
+                           "name": "Digital content (test)", "issuer": "https://badges.credstack.test/i",
+                           "alignment": [{"targetName": "Develop digital content",
+                                          "targetFramework": "ESCO"}]},
+                 "issuedOn": "2024-11-05T00:00:00Z",
+                 "verification": {"type": "hosted"}}  # fmt: skip
+    _, credential = imported(json.dumps(assertion).encode(), "assertion.json")
+    assert credential.values["skills"] == (DIGITAL_CONTENT,)
+    assert credential.provenance["skills"].source == "ob2:badge.alignment[0].targetName"
+
+
+SAMPLE = ROOT.parent / "shared" / "samples" / "edc-elm" / "elm3-mc-annex1-unsigned.jsonld"
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="shared samples not available")
+def test_the_commission_sample_with_local_skill_ids_finds_the_same_esco_skills():
+    original = import_document(SAMPLE.read_bytes(), SAMPLE.name).credentials[0]
+    doc = json.loads(SAMPLE.read_text())
+    text = json.dumps(doc).replace(ESCO, "urn:epass:concept:local-skill-")
+    result = import_document(text.encode(), SAMPLE.name)
+    (credential,) = result.credentials
+    assert len(original.values["skills"]) == 4
+    assert credential.values["skills"] == original.values["skills"]  # by their English labels
+    assert original.provenance["skills"].kind == "vocabulary"
+    assert credential.provenance["skills"].kind == "inferred"
+    assert skill_warnings(result, credential) == []
+
+
+def test_the_label_table_is_shipped_with_the_package_and_read_once():
+    import tomllib
+
+    from models.credentials.formats import esco_labels
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    declared = data["tool"]["setuptools"]["package-data"]["models.credentials.formats"]
+    assert "data/*" in declared and esco_labels.DATA.parent.name == "data"
+    table = esco_labels.table()
+    assert esco_labels.table() is table
+    assert table.languages == ("en", "fr") and len(table.labels["en"]) == 13_931
+    assert table.labels["en"][PYTHON] == "Python (computer programming)"
+    assert table.labels["fr"][PYTHON] == "Python (programmation informatique)"
+    assert all(uri.startswith(ESCO) for uri in table.labels["en"])

@@ -1,7 +1,10 @@
 """Open Badges alignments (3.0 and 2.0): what an alignment can vouch for, and nothing more.
 
-- an ESCO skill URI → `skills`; an EU vocabulary URI → participation form, supervision or
-  assessment type; an EQF URI → `eqf_level`;
+- an ESCO skill URI → `skills`; an alignment naming a skill without an ESCO URI (its targetType
+  or targetFramework says skill, competency or ESCO) → `skills` when its targetName is the
+  preferred label of exactly one ESCO skill (`esco_labels`), otherwise a warning;
+- an EU vocabulary URI → participation form, supervision or assessment type; an EQF URI →
+  `eqf_level`;
 - an alignment whose targetType, targetFramework or targetName names the EQF → `eqf_level`, the
   level from targetCode or targetName;
 - one naming a national qualifications framework (NLQF, SCQF, NFQ, DQR, SeQF, RQF, FHEQ, NZQF,
@@ -19,7 +22,7 @@ from functools import cache
 from typing import Any
 
 from engine.inputs import Level
-from models.credentials.formats import concepts
+from models.credentials.formats import concepts, esco_labels
 from models.credentials.formats import extension_terms as data
 from models.credentials.formats.common import as_list, fold, text_of
 from models.credentials.formats.extension_readers import quality_code
@@ -79,13 +82,29 @@ def _text(alignment: dict[str, Any], key: str) -> str:
     return text_of(alignment.get(key)) or ""
 
 
-def read(draft: Draft, found: list[Alignment], base: str) -> None:
-    skills = []
+def is_skill(alignment: dict[str, Any]) -> bool:
+    """Whether the alignment's targetType or targetFramework says it names a skill."""
+    words = tokens(f"{_text(alignment, 'targetType')} {_text(alignment, 'targetFramework')}")
+    return any(w.startswith(("skill", "competenc", "kompeten")) or w == "esco" for w in words)
+
+
+def skills_of(found: list[Alignment], language: str | None = None) -> esco_labels.Found:
+    """ESCO URIs the alignments name, and the skills they name by targetName only."""
+    skills = esco_labels.Found()
     for alignment, where in found:
         url = alignment.get("targetUrl")
         uri = concepts.esco_skill(url) or concepts.esco_skill(alignment.get("targetCode"))
         if uri:
-            skills.append(uri)
+            skills.uris.append(uri)
+        elif is_skill(alignment):
+            labels = esco_labels.labels_of(alignment.get("targetName"), language)
+            skills.named.append(esco_labels.Named(labels, f"{where}.targetName"))
+    return skills
+
+
+def read(draft: Draft, found: list[Alignment], base: str, language: str | None = None) -> None:
+    for alignment, where in found:
+        url = alignment.get("targetUrl")
         for element in ("participation_form", "supervision", "assessment_type"):
             term = concepts.term(element, url) if isinstance(url, str) else None
             if term and term[1].startswith("EU vocabulary URI"):
@@ -97,14 +116,8 @@ def read(draft: Draft, found: list[Alignment], base: str) -> None:
             _eqf(draft, alignment, where)
         _national(draft, alignment, where)
         _quality(draft, alignment, where)
-    if skills:
-        draft.set(
-            "skills",
-            tuple(dict.fromkeys(skills)),
-            "vocabulary",
-            f"{base}[*].targetUrl",
-            "ESCO URIs named by alignments",
-        )
+    skills = skills_of(found, language)
+    esco_labels.settle(draft, skills, f"{base}[*].targetUrl", "ESCO URIs named by alignments")
 
 
 def _eqf(draft: Draft, alignment: dict[str, Any], where: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.credentials.formats import concepts, extensions
+from models.credentials.formats import concepts, esco_labels, extensions
 from models.credentials.formats.common import (
     as_list,
     describe_calendar,
@@ -53,33 +53,33 @@ def issued_on(draft: Draft, claim: dict, path: str, doc: dict, root: str) -> Non
 
 
 def outcomes(draft: Draft, spec: dict, spath: str) -> None:
-    outcomes, skills = [], []
+    """Learning outcomes (their titles) and skills: the ESCO URIs of `relatedESCOSkill`; a skill
+    there without one, or a local concept in `relatedSkill`, by its prefLabel (`esco_labels`)."""
+    outcomes, found, keys = [], esco_labels.Found(), {}
     for j, outcome in enumerate(as_list(spec.get("learningOutcome"))[:200]):
         if not isinstance(outcome, dict):
             continue
         text = text_of(outcome.get("title")) or text_of(outcome.get("definition"))
         if text:
             outcomes.append(text)
-        for skill in as_list(outcome.get("relatedESCOSkill"))[:100]:
-            uri = concepts.esco_skill(skill)
-            if uri and uri not in skills:
-                skills.append(uri)
-            elif not uri:
-                where = f"{spath}.learningOutcome[{j}]"
-                draft.warn(f"skills: {concepts.label(skill)!r} at {where} has no ESCO URI")
+        where = f"{spath}.learningOutcome[{j}]"
+        for key in ("relatedESCOSkill", "relatedSkill"):
+            for skill, at in esco_labels.named_concepts(outcome.get(key), f"{where}.{key}"):
+                uri = concepts.esco_skill(skill)
+                cid = concepts.concept_parts(skill)[0]
+                if uri:
+                    found.uris.append(uri)
+                    keys[key] = True
+                elif key == "relatedESCOSkill" or is_local_id(cid):  # not another scheme's URI
+                    labels = esco_labels.labels_of(dig(skill, "prefLabel"))
+                    found.named.append(esco_labels.Named(labels, at))
     if outcomes:
         draft.set(
             "learning_outcomes", tuple(outcomes), "native", f"{spath}.learningOutcome[*].title"
         )
-    if skills:
-        note = f"{len(skills)} ESCO URI(s) from relatedESCOSkill"
-        draft.set(
-            "skills",
-            tuple(skills),
-            "vocabulary",
-            f"{spath}.learningOutcome[*].relatedESCOSkill",
-            note,
-        )
+    uris = len(dict.fromkeys(found.uris))
+    note = f"{uris} ESCO URI(s) from {' and '.join(keys)}" if uris else ""
+    esco_labels.settle(draft, found, f"{spath}.learningOutcome[*].relatedESCOSkill", note)
 
 
 def credits(draft: Draft, claim: dict, spec: dict, path: str) -> None:

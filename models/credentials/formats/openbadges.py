@@ -6,6 +6,8 @@ they are read as "extension": see `extensions` and `alignments`). `creditsAvaila
 so it becomes ECTS only when an alignment to the ECTS framework says so; otherwise the raw number
 is kept in the provenance note. Learning outcomes are explicit outcome statements (extension
 terms), else the achievement's description; never the award criteria or an alignment's name.
+Skills: the ESCO URIs of alignments (also those of result descriptions the learner has a result
+for); a skill they name by label only is looked up in ESCO's preferred labels (`esco_labels`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from models.credentials.formats import alignments, concepts, extensions
+from models.credentials.formats import alignments, concepts, esco_labels, extensions
 from models.credentials.formats import extension_terms as standard
 from models.credentials.formats.common import as_list, dig, parse_date, text_of, types_of
 from models.credentials.formats.result import Draft
@@ -134,10 +136,15 @@ def map_credential(draft: Draft, doc: dict[str, Any], root: str = "") -> None:
     if draft.fmt != "vc":  # a plain VC's subject is not an achievement subject
         terms += extensions.terms_of(draft, subject, spath, standard.OB3_SUBJECT, personal=True)
     extensions.apply(draft, terms)
-    alignments.read(draft, alignments.alignments(achievement, apath), f"{apath}.alignment")
+    language = (
+        achievement.get("inLanguage") if isinstance(achievement.get("inLanguage"), str) else None
+    )
+    found = alignments.alignments(achievement, apath)
+    alignments.read(draft, found, f"{apath}.alignment", language)
     outcomes_from_description(draft, achievement, apath)
     _credits(draft, achievement, subject, apath, spath)
     _results(draft, subject, achievement, spath)
+    _result_skills(draft, subject, achievement, apath, language)
     extra = [
         f"{label}: {text_of(achievement.get(key))}"
         for key, label in (
@@ -228,6 +235,31 @@ def _results(draft: Draft, subject: dict, achievement: dict, spath: str) -> None
             parts.append(f"{label}: {value}" if label else value)
     if parts:
         draft.set("grade", "; ".join(dict.fromkeys(parts)), "native", f"{spath}.result")
+
+
+def _result_skills(
+    draft: Draft, subject: dict, achievement: dict, apath: str, language: str | None
+) -> None:
+    """Skills of the result descriptions the learner has a result for: the ESCO URIs their
+    alignments name, a skill an alignment names by targetName only, and a result description
+    whose resultType says it is a skill (by its name)."""
+    reached = {
+        r.get("resultDescription") for r in as_list(subject.get("result")) if isinstance(r, dict)
+    }
+    described = achievement.get("resultDescription")
+    found = esco_labels.Found()
+    for description, where in esco_labels.named_concepts(described, f"{apath}.resultDescription"):
+        rid = description.get("id") if isinstance(description, dict) else None
+        if not isinstance(rid, str) or not rid or rid not in reached:
+            continue
+        aligned = alignments.skills_of(alignments.alignments(description, where), language)
+        found.uris += aligned.uris
+        found.named += aligned.named
+        if not aligned.uris and alignments.is_skill({"targetType": description.get("resultType")}):
+            labels = esco_labels.labels_of(description.get("name"), language)
+            found.named.append(esco_labels.Named(labels, f"{where}.name"))
+    path = f"{apath}.resultDescription[*].alignment[*].targetUrl"
+    esco_labels.settle(draft, found, path, "ESCO URIs named by result descriptions' alignments")
 
 
 def credential_id(doc: dict[str, Any], fallback: str) -> str:
