@@ -16,6 +16,8 @@ from engine.inputs import Credential, Credits, Grade, Level, Wallet
 from rules.collection import collector_paused
 from rules.errors import PolicyError
 from rules.loader import load_policy
+from rules.numbers import Interval
+from rules.scales import built_in
 from tests.builders import policy, policy_doc
 
 AS_OF = dt.date(2026, 9, 1)
@@ -102,6 +104,47 @@ CREDITS = [
 @pytest.mark.parametrize(("atom", "values", "expected"), CREDITS)
 def test_credit_systems_convert_exactly(matcher, atom, values, expected):
     assert status_of(policy(criteria=[criterion([atom])]), values, matcher) == expected
+
+
+def _ects_of(system) -> tuple[Fraction, Fraction]:
+    """ECTS per credit of a built-in system, as a (low, high) range at 30 hours per ECTS."""
+    if system.ects is not None:
+        return system.ects, system.ects
+    hours = system.hours
+    low, high = (hours.lo, hours.hi) if isinstance(hours, Interval) else (hours, hours)
+    return low / 30, high / 30
+
+
+@pytest.mark.parametrize("matcher", MATCHERS)
+@pytest.mark.parametrize("system", sorted(built_in("credit_systems")))
+def test_every_credit_system_meets_its_exact_thresholds(matcher, system):
+    """15 credits of each built-in system, tested at the exact boundary in the system itself, in
+    ECTS and back: equal is met, one step beyond is not, and a range is unknown only inside."""
+    low, high = (15 * x for x in _ects_of(built_in("credit_systems")[system]))
+    own = {"element": "credits", "system": system}
+    cases = [
+        (own | {"op": "gte", "value": 15}, "met"),
+        (own | {"op": "lte", "value": 15}, "met"),
+        (own | {"op": "gt", "value": 15}, "not_met"),
+        (own | {"op": "lt", "value": 15}, "not_met"),
+        ({"element": "ects", "op": "gte", "value": float(low)}, "met"),
+        ({"element": "ects", "op": "gt", "value": float(high)}, "not_met"),
+        (
+            {"element": "ects", "op": "gte", "value": float(high)},
+            "met" if low == high else "unknown",
+        ),
+    ]
+    for atom, expected in cases:
+        assert float(low) == low and float(high) == high  # thresholds a policy can write
+        got = status_of(
+            policy(criteria=[criterion([atom])]), {"credits": Credits(system, 15)}, matcher
+        )
+        assert got == expected, (atom, got)
+    # and from ECTS into the system, where one credit is a fixed number of ECTS
+    if low == high:
+        for op, expected in (("gte", "met"), ("lte", "met"), ("gt", "not_met")):
+            p = policy(criteria=[criterion([own | {"op": op, "value": 15}])])
+            assert status_of(p, {"ects": float(low)}, matcher) == expected, op
 
 
 @pytest.mark.parametrize("matcher", MATCHERS)

@@ -67,13 +67,16 @@ def test_order_of_credentials_rows_and_criteria_changes_nothing(doc, wallet, rnd
 @given(policies(), wallets(), st.integers(0, 2**32 - 1))
 def test_filling_in_facts_never_overturns_a_decided_answer(doc, wallet, seed):
     """Monotonicity: with facts missing, a decided disposition stays; a pending one becomes one
-    of the answers it said it could become (or stays pending among fewer)."""
+    of the answers it said it could become (or stays pending among fewer). An element declared
+    with `if_absent` is never dropped: the policy makes its absence a fact, not an unknown."""
     policy = load_policy(doc)
     rnd = random.Random(seed)
+    decisive = {k for k, d in doc.get("elements", {}).items() if "if_absent" in d}
     partial_facts = {k: v for k, v in wallet.applicant.items() if rnd.random() < 0.5}
     partial_creds = tuple(
         Credential.of(c.id, {k: v for k, v in c.values.items() if rnd.random() < 0.7},
-                      extensions={k: v for k, v in c.extensions.items() if rnd.random() < 0.7})
+                      extensions={k: v for k, v in c.extensions.items()
+                                  if k in decisive or rnd.random() < 0.7})
         for c in wallet.credentials
     )  # fmt: skip
     partial = Wallet("learner", partial_creds, MappingProxyType(partial_facts), wallet.request)
