@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import EvaluationInputError
-from engine.inputs import Credential, Credits, Grade, Level, RequestItem, Wallet
+from engine.inputs import Credential, Credits, Grade, Level, Provenance, RequestItem, Wallet
 from rules.catalogue import Scales
 from rules.numbers import NumberError, exact
 from rules.policy import Declared, Policy, RequestKind
@@ -166,6 +166,7 @@ class Bound:
     facts: dict[str, Any]  # "fact:NAME" → value
     items: tuple[tuple[RequestItem, RequestKind | None, dict[str, Any]], ...]  # + typed choices
     unused_facts: tuple[str, ...]
+    fact_sources: dict[str, Provenance] = field(default_factory=dict)  # "fact:NAME" → where from
 
 
 def bind(policy: Policy, wallet: Wallet, credentials: list[Credential]) -> Bound:
@@ -228,7 +229,12 @@ def bind(policy: Policy, wallet: Wallet, credentials: list[Credential]) -> Bound
     if problems:
         raise EvaluationInputError("; ".join(problems[:50]))
     unused = tuple(sorted(set(wallet.applicant) - set(wanted)))
-    return Bound(tuple(declared), facts, tuple(items), unused)
+    sources = {
+        f"fact:{name}": p
+        for name, p in wallet.applicant_provenance.items()
+        if f"fact:{name}" in facts
+    }
+    return Bound(tuple(declared), facts, tuple(items), unused, sources)
 
 
 def _declared(policy: Policy, source: str) -> list[Declared]:

@@ -23,6 +23,7 @@ from engine.semantics import (
 )
 from rules.operators import OPERATORS
 from rules.policy import Atom, Group, Ref, TableTest
+from rules.vocabulary import FACT_PROVENANCE
 
 RANK = {MET: 2, UNKNOWN: 1, NOT_MET: 0}
 
@@ -114,11 +115,24 @@ def condition_rows(
             row["table"] = table_rows(r.atom.value, credential, ctx)
         prov = credential.provenance.get(r.atom.element)
         if prov is not None and r.actual is not None and prov.kind != "native":
-            row["provenance"] = prov.note or prov.kind
+            row["provenance"] = provenance_text(prov)
         if aspect:
             row["aspect"] = aspect
         rows.append(row)
     return rows
+
+
+def provenance_text(prov: Any) -> str:
+    """Where a value came from, in words: a fact's source ("from a supporting document: IELTS
+    Test Report Form"), or a credential value's note (or kind)."""
+    label = FACT_PROVENANCE.get(prov.kind)
+    if label is None:
+        return prov.note or prov.kind
+    return (
+        label
+        + (f": {prov.source}" if prov.source else "")
+        + (f" ({prov.note})" if prov.note else "")
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
-from rules.vocabulary import ELEMENTS, PROVENANCE
+from rules.vocabulary import ELEMENTS, FACT_PROVENANCE, PROVENANCE
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Provenance:
     note: str = ""  # e.g. "inferred from 60 h at 30 h per ECTS"
 
     def __post_init__(self) -> None:
-        if self.kind not in PROVENANCE:
+        if self.kind not in PROVENANCE and self.kind not in FACT_PROVENANCE:
             raise ValueError(f"provenance kind {self.kind!r} is not one of {PROVENANCE}")
 
 
@@ -118,13 +118,17 @@ class Request:
 @dataclass(frozen=True)
 class Wallet:
     """A learner's credentials; `learner_key` is pseudonymous, never a name. `applicant` holds
-    the applicant's facts as written; `request` what was asked (None: evaluate everything)."""
+    the applicant's facts as written, `applicant_provenance` where some of them came from;
+    `request` what was asked (None: evaluate everything)."""
 
     learner_key: str
     credentials: tuple[Credential, ...]
     applicant: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     request: Request | None = None
     complete_on: dt.date | None = None  # unused by the engine; kept with the case
+    applicant_provenance: MappingProxyType[str, Provenance] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
@@ -199,7 +203,8 @@ def from_plain(value: Any) -> Any:
 
 def wallet_to_plain(wallet: Wallet) -> dict[str, Any]:
     request = wallet.request
-    return {
+    sources = {k: [p.kind, p.source, p.note] for k, p in wallet.applicant_provenance.items()}
+    return ({"applicant_provenance": sources} if sources else {}) | {
         "learner_key": wallet.learner_key,
         "credentials": [
             {
@@ -246,4 +251,11 @@ def wallet_from_plain(data: dict[str, Any]) -> Wallet:
         )
         request = Request(items, from_plain(raw_request["date"]))
     applicant = from_plain(data.get("applicant") or {"$map": {}})
-    return Wallet(data["learner_key"], creds, MappingProxyType(applicant), request)
+    sources = {k: Provenance(*p) for k, p in (data.get("applicant_provenance") or {}).items()}
+    return Wallet(
+        data["learner_key"],
+        creds,
+        MappingProxyType(applicant),
+        request,
+        applicant_provenance=MappingProxyType(sources),
+    )

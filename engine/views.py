@@ -61,6 +61,7 @@ class ViewBuilder:
         self.hours = policy.settings.hours_per_ects
         self.ctx = Context(as_of, policy)
         self.shared: dict[str, Any] = dict(bound.facts)
+        self.sources = bound.fact_sources
         for _, _, choices in bound.items:
             for key, value in choices.items():
                 self.shared.setdefault(key, value)
@@ -71,7 +72,7 @@ class ViewBuilder:
         self.qualified = [s for s in subjects if s.source == "qualified"]
 
     def application(self) -> View:
-        view = View("(application)", dict(self.shared), title="the application")
+        view = View("(application)", dict(self.shared), dict(self.sources), "the application")
         self._readings(view, APPLICATION)
         self._derived(view, APPLICATION)
         return view

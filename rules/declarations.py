@@ -67,6 +67,9 @@ class DeclarationReader:
                 what = "an Annex I or built-in element" if name in ELEMENTS else "already declared"
                 self._problem(where, f"the name is {what}; choose another", name)
                 continue
+            if name == "provenance":  # wallets and cases say where values came from under it
+                self._problem(where, "the name is reserved for provenance; choose another", name)
+                continue
             found = self.read(name, body, where)
             if found is not None:
                 taken.add(name)

@@ -370,6 +370,15 @@ MANDATORY_ELEMENTS = tuple(e.name for e in _ELEMENTS if e.mandatory)
 RESERVED_FACT_FIELDS = frozenset({"sid", "id", "$s", "g", "c"})
 
 PROVENANCE = ("native", "vocabulary", "extension", "free_text", "inferred", "absent")
+# Where an applicant's fact came from (the case file, not a credential document).
+FACT_PROVENANCE: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "stated": "stated by the applicant",
+        "document": "from a supporting document",
+        "verified": "verified with the issuer or a register",
+        "finding": "the office's finding",
+    }
+)
 
 
 LISBON_OUTCOMES = ("full", "partial", "conditional", "alternative", "refused")

@@ -509,6 +509,20 @@ def test_request_evidence_add_it_and_decide(client, db, alpha):
     assert response.json["status"] == "open" and response.json["complete_on"] == "2026-09-15"
     page = client.get(url, headers=alpha.auth()).json
     assert len(page["snapshots"]) == 2
+    facts = {
+        "applicant": {
+            "first_language": "it",
+            "provenance": {"first_language": {"kind": "finding", "note": "interview"}},
+        },
+        "received_on": "2026-09-16",
+    }
+    bad = {"applicant": {"first_language": "it", "provenance": {"first_language": {"kind": "x"}}}}
+    fields = error(post(client, f"{url}/evidence", bad, alpha.auth()), 422)["fields"]
+    assert "applicant.provenance.first_language.kind" in fields
+    error(post(client, f"{url}/evidence", {}, alpha.auth()), 422)  # nothing to add
+    assert post(client, f"{url}/evidence", facts, alpha.auth()).status_code == 200
+    page = client.get(url, headers=alpha.auth()).json
+    assert len(page["snapshots"]) == 3 and page["snapshots"][-1]["received_on"] == "2026-09-16"
 
 
 def test_reopen_replay_and_correct(client, db, alpha):

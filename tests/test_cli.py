@@ -187,3 +187,6 @@ def test_the_readme_worked_example_asks_for_the_english_test(runner):
     assert asked == {"fact:english_test", "fact:english_score"}
     status = {o["rule"]: o["status"] for o in out["outcomes"]}
     assert status["micromasters-scm"] == "met" and status["english"] == "unknown"
+    [english] = [o for o in out["outcomes"] if o["rule"] == "english"]
+    found = {c["element"]: c.get("provenance") for c in english["conditions"]}
+    assert found["fact:english_speaking_nation"] == "the office's finding (Germany)"

@@ -9,9 +9,10 @@ import json
 
 import pytest
 
+from engine.inputs import wallet_from_plain
 from models.desk import cases as desk
 from models.desk import reads as desk_read
-from models.errors import InvalidDecision
+from models.errors import InvalidDecision, InvalidInput
 from models.store import database as store
 from tests.desk_builders import ENGINE, make_org, policy_document
 
@@ -111,14 +112,11 @@ def test_the_clock_waits_for_a_complete_file_and_starts_when_the_last_item_arriv
     [item] = desk_read.case_queue(db, office.officer, today=dt.date(2021, 3, 1))
     assert item.clock_from is None and item.due_on is None and not item.overdue
     assert any("English language test" in w for w in item.waiting_for)
-    # Months later the applicant sends the test result: the clock starts on that day.
-    data = _example()
-    data["wallet"]["applicant"] = data["applicant"] | {
-        "english_test": "ielts",
-        "english_score": 7.5,
-    }
-    data["wallet"]["request"] = {"items": [{"id": "r1", "request": "admission"}]}
-    desk.add_evidence(db, office.officer, case.id, data["wallet"], received_on=dt.date(2021, 4, 20))
+    # Months later the applicant sends the test result, and only that: the clock starts then.
+    result = {"english_test": "ielts", "english_score": 7.5}
+    desk.add_evidence(
+        db, office.officer, case.id, applicant=result, received_on=dt.date(2021, 4, 20)
+    )
     desk.evaluate_case(db, office.officer, case.id, ENGINE)
     [item] = desk_read.case_queue(db, office.officer, today=dt.date(2021, 9, 1))
     assert item.clock_from == dt.date(2021, 4, 20)
@@ -129,3 +127,60 @@ def test_the_audit_trail_still_verifies(db, office):
     case, _ = open_case(db, office)
     desk.decide(db, office.officer, case.id, {"action": "accept"})
     assert store.verify_audit(db).ok
+
+
+def test_evidence_adds_facts_and_credentials_to_what_the_case_holds(db, office):
+    case, _ = open_case(db, office, {"english_test": None, "english_score": None})
+    facts = {
+        "english_test": "ielts",
+        "english_score": 7.5,
+        "provenance": {
+            "english_score": {"kind": "document", "source": "IELTS Test Report Form 21GB0042"}
+        },
+    }
+    desk.add_evidence(db, office.officer, case.id, applicant=facts, received_on=dt.date(2021, 2, 1))
+    extra = _example()["wallet"]
+    extra["credentials"] = [{"id": "sc9x", "title": "Another course", "issued_on": "2020-01-01"}]
+    desk.add_evidence(db, office.officer, case.id, extra, received_on=dt.date(2021, 2, 3))
+    evaluation = desk.evaluate_case(db, office.officer, case.id, ENGINE)
+    [answer] = evaluation.result["dispositions"]  # the request stayed with the case
+    assert (answer["item"], answer["disposition"]) == ("r1", "referred")
+    file = desk_read.case_file(db, office.viewer, case.id)
+    latest = wallet_from_plain(dict(file.snapshots[-1].credentials))
+    assert [c.id for c in latest.credentials] == [
+        "sc0x",
+        "sc1x",
+        "sc2x",
+        "sc3x",
+        "sc4x",
+        "cfx",
+        "sc9x",
+    ]
+    rows = {
+        f.name: f
+        for f in desk_read.applicant_facts(file.snapshots, desk.case_policy(db, file.case))
+    }
+    score, work = rows["english_score"], rows["work_experience_months"]
+    assert (score.value, score.received_on) == ("7.5", dt.date(2021, 2, 1))
+    assert score.source == "from a supporting document: IELTS Test Report Form 21GB0042"
+    assert (work.received_on, work.source, work.declared) == (RECEIVED, "", True)
+    assert rows["english_test"].value == "IELTS (Academic)"  # a code, by its label
+
+
+BAD_EVIDENCE = [
+    ({}, "wallet", "give new or corrected credentials, applicant facts or both"),
+    ({"applicant": {"score": 1, "provenance": {"score": {"kind": "rumour"}}}},
+     "applicant.provenance.score.kind", "expected one of stated, document, verified, finding"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("given", "path", "message"), BAD_EVIDENCE)
+def test_bad_evidence_is_refused_with_its_path_and_nothing_is_added(
+    db, office, given, path, message
+):
+    case, _ = open_case(db, office)
+    before = len(desk_read.case_file(db, office.viewer, case.id).snapshots)
+    with pytest.raises(InvalidInput) as caught:
+        desk.add_evidence(db, office.officer, case.id, **given)
+    assert caught.value.fields[path].startswith(message)
+    assert len(desk_read.case_file(db, office.viewer, case.id).snapshots) == before

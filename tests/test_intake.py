@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.inputs import Credits, Level, Wallet, check_value
+from engine.inputs import Credits, Level, Wallet, check_value, wallet_from_plain, wallet_to_plain
 from models.credentials import terms
 from models.credentials.intake import (
     CSV_COLUMNS,
@@ -790,3 +790,50 @@ def test_random_valid_wallets_round_trip_through_csv(credentials):
     ]
     [wallet] = load_wallet_bytes(csv_bytes(columns, *rows), "w.csv")
     _check(wallet, credentials)
+
+
+# --- the applicant's facts and where they came from --------------------------------------------
+
+
+def test_applicant_facts_carry_their_provenance():
+    doc = {
+        "credentials": [],
+        "applicant": {
+            "english_score": 7.5,
+            "nationality": "SE",
+            "provenance": {
+                "english_score": {"kind": "document", "source": "IELTS Test Report Form",
+                                  "note": "checked online"},
+                "nationality": {"kind": "finding"},
+            },
+        },
+    }  # fmt: skip
+    wallet = wallet_from_document(doc)
+    assert dict(wallet.applicant) == {"english_score": 7.5, "nationality": "SE"}
+    sources = {k: (p.kind, p.source, p.note) for k, p in wallet.applicant_provenance.items()}
+    assert sources == {
+        "english_score": ("document", "IELTS Test Report Form", "checked online"),
+        "nationality": ("finding", "", ""),
+    }
+    again = wallet_from_plain(wallet_to_plain(wallet))  # stored with the case, read back
+    assert again.applicant_provenance == wallet.applicant_provenance
+
+
+FACT_PROVENANCE_BAD = [
+    ({"score": 7, "provenance": {"score": {"kind": "native"}}}, "applicant.provenance.score.kind",
+     "expected one of stated, document, verified, finding; got 'native'"),
+    ({"score": 7, "provenance": {"scor": {"kind": "stated"}}}, "applicant.provenance.scor",
+     "expected the name of a fact given above; got 'scor'"),
+    ({"score": 7, "provenance": {"score": {"kind": "stated", "by": "x"}}},
+     "applicant.provenance.score", "expected {kind, source, note}; got"),
+    ({"score": 7, "provenance": {"score": {"kind": "stated", "source": " "}}},
+     "applicant.provenance.score", "expected non-empty text; got ' '"),
+    ({"score": 7, "provenance": ["score"]}, "applicant.provenance",
+     "expected an object {fact: {kind, source, note}}; got ['score']"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("applicant", "path", "message"), FACT_PROVENANCE_BAD)
+def test_bad_fact_provenance_names_the_path(applicant, path, message):
+    [(where, said, _)] = problems({"credentials": [], "applicant": applicant})
+    assert where == path and said.startswith(message)

@@ -856,3 +856,11 @@ def test_a_repeated_test_is_read_once_but_each_copy_is_checked_as_written():
     p = policy(elements=DECLARED, criteria=[criterion([good]), {**criterion([good]), "id": "k2"}])
     [a], [b] = (c.when.items for c in p.criteria)
     assert a == b and a.value is True
+
+
+def test_provenance_is_not_a_name_a_policy_can_declare():
+    with pytest.raises(PolicyError) as caught:
+        policy(facts={"provenance": {"type": "text"}}, criteria=[criterion([APPROVED])],
+               tables={"providers": PROVIDERS})  # fmt: skip
+    [problem] = caught.value.problems
+    assert problem.path == "facts.provenance" and "reserved for provenance" in problem.message

@@ -9,7 +9,7 @@ from types import MappingProxyType
 import pytest
 
 from engine.evaluate import evaluate
-from engine.inputs import Credential, Request, RequestItem, Wallet
+from engine.inputs import Credential, Provenance, Request, RequestItem, Wallet
 from rules.errors import PolicyError
 from rules.loader import load_policy
 from tests.builders import policy, policy_doc
@@ -449,3 +449,27 @@ def test_a_pending_answer_about_the_requested_rule_asks_for_its_evidence():
     assert d["disposition"] == "pending_evidence"
     assert [r["element"] for r in d["evidence_requests"]] == ["field"]
     assert any("'Module A'" in r for r in d["reasons"])
+
+
+def test_the_explanation_says_where_each_fact_came_from():
+    sources = {
+        "english_score": Provenance("document", "IELTS Test Report Form", "checked online"),
+        "bachelor": Provenance("finding"),
+    }
+    creds = (Credential.of("c1", COURSE),)
+    wallet = Wallet("k", creds, MappingProxyType(GOOD), Request((ADMISSION,)),
+                    applicant_provenance=MappingProxyType(sources))  # fmt: skip
+    result = evaluate(P, wallet, AS_OF)
+    rows = {
+        c["element"]: c.get("provenance")
+        for o in result["outcomes"]
+        for c in o["conditions"]
+        if c["credential"] == "(application)"
+    }
+    assert rows == {
+        "fact:english_test": None,  # nothing said about it: nothing shown
+        "fact:english_score": "from a supporting document: IELTS Test Report Form (checked online)",
+        "fact:bachelor": "the office's finding",
+    }
+    plain = Wallet("k", creds, MappingProxyType(GOOD), Request((ADMISSION,)))
+    assert evaluate(P, plain, AS_OF)["fingerprint"] == result["fingerprint"]  # same inputs

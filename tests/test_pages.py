@@ -691,3 +691,36 @@ def test_the_new_case_form_refuses_a_request_that_is_not_json(desk, web):
         "request_text": "{items: [}",
     })  # fmt: skip
     assert response.status_code == 422 and "expected a JSON object" in text(response)
+
+
+def test_the_case_page_lists_the_facts_and_evidence_can_add_facts_alone(desk, web):
+    browser = web(desk.a.officer)
+    response = browser.post("/cases/new", {
+        "purpose": "credit", "application_date": "2026-09-01", "received_on": "2026-09-01",
+        "policy": "malarvik-msc-ds-credit@2026.1",
+        "wallet_text": json.dumps(wallet("bjorn-lindqvist")),
+        "request_text": json.dumps({"items": [{"request": "elective"}]}),
+        "applicant_text": json.dumps({"admission_offer": False, "provenance": {
+            "admission_offer": {"kind": "stated", "source": "application form"}}}),
+    })  # fmt: skip
+    assert response.status_code == 303, text(response)
+    case_url = response.headers["Location"]
+    page = text(browser.get(case_url))
+    facts = page[page.index("The applicant's facts") : page.index("The engine's proposal")]
+    assert "holds an offer of admission to the MSc Data Science" in facts
+    assert "stated by the applicant: application form" in facts and "2026-09-01" in facts
+    bad = browser.post(case_url + "/evidence", {
+        "applicant_text": json.dumps({"admission_offer": True, "provenance": {
+            "admission_offer": {"kind": "hearsay"}}}),
+    })  # fmt: skip
+    assert bad.status_code == 422 and "expected one of stated, document, verified" in text(bad)
+    added = browser.post(case_url + "/evidence", {
+        "applicant_text": json.dumps({"admission_offer": True, "provenance": {
+            "admission_offer": {"kind": "document", "source": "offer letter 2026-117"}}}),
+        "received_on": "2026-09-15",
+    })  # fmt: skip
+    assert added.status_code == 303, text(added)
+    page = text(browser.get(case_url))
+    facts = page[page.index("The applicant's facts") : page.index("The engine's proposal")]
+    assert "from a supporting document: offer letter 2026-117" in facts and "2026-09-15" in facts
+    assert "Snapshot 2 of 2" in page

@@ -169,12 +169,14 @@ def wallet_from_document(
     if problems:
         raise IntakeError(problems, source)
     applicant = doc.get("applicant") if "credentials" in doc else None
+    facts, sources = cs.applicant_from(applicant or {})  # checked with the wallet's keys
     request = cs.request_from(doc["request"]) if doc.get("request") is not None else None
     return Wallet(
         learner_key(learner_id, learner_key_secret),
         tuple(credentials),
-        MappingProxyType({k: v for k, v in (applicant or {}).items() if v is not None}),
+        MappingProxyType(facts),
         request,
+        applicant_provenance=MappingProxyType(sources),
     )
 
 

@@ -30,6 +30,7 @@ from models.credentials.fields import (  # noqa: F401 - the format's limits, re-
 from models.credentials.structured import (  # noqa: F401 - re-exported
     ExtensionsField,
     StructuredField,
+    applicant_from,
     extension_name,
     request_from,
 )
@@ -222,7 +223,7 @@ class WalletSchema(Strict):
         errors: dict[str, Any] = {}
         if "applicant" in data:
             try:
-                ExtensionsField().deserialize(data["applicant"])
+                applicant_from(data["applicant"])
             except ValidationError as exc:
                 errors["applicant"] = exc.messages
         if "request" in data:

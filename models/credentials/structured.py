@@ -13,7 +13,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
-from engine.inputs import Credits, Grade, Level, Request, RequestItem
+from engine.inputs import Credits, Grade, Level, Provenance, Request, RequestItem
 from models.credentials.fields import (
     _BAD_CHARS,
     _DECIMAL_TEXT,
@@ -25,7 +25,7 @@ from models.credentials.fields import (
 )
 from models.errors import expected
 from rules.numbers import exact
-from rules.vocabulary import ELEMENTS
+from rules.vocabulary import ELEMENTS, FACT_PROVENANCE
 
 _SCALE_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _EXTENSION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_:#./-]{0,199}$")
@@ -115,6 +115,54 @@ class ExtensionsField(fields.Field):
         if errors:
             raise ValidationError(errors)
         return {k: v for k, v in value.items() if v is not None}
+
+
+def applicant_from(value: Any) -> tuple[dict[str, Any], dict[str, Provenance]]:
+    """The applicant's facts `{name: value, …}` (typed when a policy reads them) and, under
+    `provenance`, where some came from: `{name: {kind, source, note}}` with kind one of
+    stated, document, verified, finding."""
+    if isinstance(value, dict) and "provenance" in value:
+        facts = {k: v for k, v in value.items() if k != "provenance"}
+        stated = value["provenance"]
+    else:
+        facts, stated = value, {}
+    errors: dict[str, Any] = {}
+    try:
+        facts = ExtensionsField().deserialize(facts)
+    except ValidationError as exc:
+        errors.update(exc.messages)  # type: ignore[arg-type]
+    sources, problems = _fact_sources(stated, facts if isinstance(facts, dict) else {})
+    if problems:
+        errors["provenance"] = problems
+    if errors:
+        raise ValidationError(errors)
+    return facts, sources
+
+
+def _fact_sources(stated: Any, facts: dict) -> tuple[dict[str, Provenance], dict[str, Any]]:
+    kinds = ", ".join(FACT_PROVENANCE)
+    what = "an object {fact: {kind, source, note}}"
+    if not isinstance(stated, dict):
+        return {}, {"_schema": [expected(what, stated)]}
+    sources, problems = {}, {}
+    for name, entry in stated.items():
+        if name not in facts:
+            problems[name] = [expected("the name of a fact given above", name)]
+            continue
+        if not isinstance(entry, dict) or not set(entry) <= {"kind", "source", "note"}:
+            problems[name] = [expected("{kind, source, note}", entry)]
+            continue
+        kind = entry.get("kind")
+        if kind not in FACT_PROVENANCE:
+            problems[name] = {"kind": [expected(f"one of {kinds}", kind)]}
+            continue
+        try:
+            texts = [_text(entry[k]) if entry.get(k) else "" for k in ("source", "note")]
+        except ValidationError as exc:
+            problems[name] = exc.messages
+            continue
+        sources[name] = Provenance(kind, *texts)
+    return sources, problems
 
 
 def _plain_value(value: Any, depth: int = 0) -> bool:

@@ -13,9 +13,13 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from marshmallow import ValidationError
+
 from engine.inputs import Wallet, wallet_from_plain, wallet_to_plain
 from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET, wallet_from_document
+from models.credentials.structured import applicant_from
 from models.desk.decision_rules import Answer, check_decision, decision_kind
+from models.desk.evidence import merged
 from models.desk.records import (
     Case,
     CaseInputSchema,
@@ -34,6 +38,7 @@ from models.errors import (
     InvalidInput,
     ModelError,
     NotFound,
+    problems_from,
 )
 from models.store import cases as store_cases
 from models.store import database as store
@@ -192,28 +197,40 @@ def add_evidence(
     db: DB,
     user: User,
     case_id: int,
-    wallet_document: Any,
+    wallet_document: Any = None,
     *,
+    applicant: Mapping[str, Any] | None = None,
     complete_on: dt.date | None = None,
     received_on: dt.date | None = None,
     learner_key_secret: bytes = DEVELOPMENT_LEARNER_KEY_SECRET,
 ) -> Case:
-    """New or corrected credentials (and applicant facts) from the applicant, received on
-    `received_on` (default today): a new snapshot; the case is open again."""
+    """New or corrected credentials (a wallet document) and applicant facts (with their
+    provenance) received on `received_on` (default today), merged into the latest snapshot as
+    `evidence.merged` says: a new snapshot; the case is open again."""
     require(user, "officer")
-    wallet, _, _ = _read_wallet(wallet_document, learner_key_secret)
+    if wallet_document is None and not applicant:
+        raise InvalidInput({"wallet": "give new or corrected credentials, applicant facts or both"})
+    wallet = _read_wallet(wallet_document, learner_key_secret)[0] if wallet_document else None
+    try:
+        facts, sources = applicant_from(dict(applicant or {}))
+    except ValidationError as exc:
+        problems = problems_from(exc.messages, "applicant")
+        raise InvalidInput({p.path: p.message for p in problems}) from None
+    org = user.organisation_id
     with store.transaction(db):
-        case = store_cases.get_case(db, user.organisation_id, case_id)
-        if wallet.learner_key != case.learner_key:
+        case = store_cases.get_case(db, org, case_id)
+        if wallet is not None and wallet.learner_key != case.learner_key:
             raise InvalidInput({"wallet.learner.id": "these credentials belong to another learner"})
         if case.status in ("decided", "awaiting_confirmation"):
             raise Conflict(f"the case is {case.status}; reopen it before adding evidence")
+        previous = wallet_from_plain(dict(store_cases.snapshots(db, org, case_id)[-1].credentials))
+        snapshot = merged(previous, wallet, facts, sources)
         day = received_on or dt.datetime.now(dt.UTC).date()
-        store_cases.add_snapshot(db, user, case_id, wallet_to_plain(wallet), day)
+        store_cases.add_snapshot(db, user, case_id, wallet_to_plain(snapshot), day)
         if complete_on is not None:
             store_cases.set_complete_on(db, user, case_id, complete_on)
         store_cases.add_event(db, user, case_id, "open", "evidence added")
-        return store_cases.get_case(db, user.organisation_id, case_id)
+        return store_cases.get_case(db, org, case_id)
 
 
 def evaluate_case(db: DB, user: User, case_id: int, evaluator: Evaluator) -> Evaluation:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine.explain import provenance_text
 from engine.inputs import wallet_from_plain
 from models.desk.audit import ChainReport
 from models.desk.cases import ANY_ROLE, DECIDING, Evaluator, case_policy, require
@@ -36,6 +37,59 @@ DECISION_MONTHS = 4  # the Lisbon Recognition Convention's reasonable time: mont
 
 
 # ---- reading: queue, case file, replay, audit -------------------------------------------------
+
+
+def _shown(value: Any, subject: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return "; ".join(_shown(v, subject) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(v, subject)}" for k, v in value.items())
+    if isinstance(value, str) and subject is not None:
+        return subject.label_of(value)
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+@dataclass(frozen=True)
+class FactRow:
+    """One of the applicant's facts as the case holds it now, for the case page."""
+
+    name: str
+    label: str  # the policy's label, or the name when the policy does not declare it
+    value: str  # as the officer reads it (codes by their labels)
+    source: str  # where it came from, in words ("" when nobody said)
+    received_on: dt.date | None  # when this value arrived
+    declared: bool
+
+
+def applicant_facts(snapshots: Sequence[Snapshot], policy: Any = None) -> list[FactRow]:
+    """The latest snapshot's facts, each with the date its current value arrived."""
+    if not snapshots:
+        return []
+    wallets = [(s, wallet_from_plain(dict(s.credentials))) for s in snapshots]
+    latest = wallets[-1][1]
+    subjects = policy.catalogue.subjects if policy is not None else {}
+    rows = []
+    for name, value in sorted(latest.applicant.items()):
+        since = None
+        for snapshot, wallet in reversed(wallets):
+            if wallet.applicant.get(name) != value:
+                break
+            since = snapshot.received_on
+        subject = subjects.get(f"fact:{name}")
+        source = latest.applicant_provenance.get(name)
+        rows.append(
+            FactRow(
+                name,
+                subject.label if subject is not None else name,
+                _shown(value, subject),
+                provenance_text(source) if source is not None else "",
+                since,
+                subject is not None,
+            )
+        )
+    return rows
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -103,7 +103,7 @@ def get_case(case_id: int) -> Any:
 @api_route(
     "/cases/<int:case_id>/evidence",
     "POST",
-    ApiDoc("Add the applicant's new or corrected credentials (a new snapshot)", "cases",
+    ApiDoc("Add the applicant's new or corrected credentials and facts (a new snapshot)", "cases",
            "officer", body=EvidenceRequestSchema, response=CASE, errors=WRITE),
 )  # fmt: skip
 def add_evidence(case_id: int) -> Any:
@@ -111,8 +111,9 @@ def add_evidence(case_id: int) -> Any:
     desk.require(user, "officer")
     values = load_input(EvidenceRequestSchema(), json_body())
     case = desk.add_evidence(
-        get_db(), user, case_id, values["wallet"], complete_on=values["complete_on"],
-        received_on=values["received_on"], learner_key_secret=learner_key_secret(),
+        get_db(), user, case_id, values["wallet"], applicant=values["applicant"],
+        complete_on=values["complete_on"], received_on=values["received_on"],
+        learner_key_secret=learner_key_secret(),
     )  # fmt: skip
     return reply(CASE, case)
 

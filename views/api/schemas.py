@@ -97,7 +97,20 @@ class DecisionRequestSchema(DecisionInputSchema):
 
 
 class EvidenceRequestSchema(Strict):
-    wallet = fields.Dict(required=True, metadata={"description": "the learner's wallet, again"})
+    wallet = fields.Dict(
+        load_default=None,
+        metadata={
+            "description": "new or corrected credentials (a wallet document of the same "
+            "learner); a credential with an id already on file replaces it"
+        },
+    )
+    applicant = fields.Dict(
+        load_default=None,
+        metadata={
+            "description": "facts added or corrected, {name: value, provenance: {name: "
+            "{kind, source, note}}}"
+        },
+    )
     complete_on = IsoDate(load_default=None, allow_none=True)
     received_on = IsoDate(
         load_default=None,
@@ -163,6 +176,9 @@ class SnapshotSchema(Schema):
     digest = fields.String()
     added_by = fields.Integer()
     added_at = fields.String()
+    received_on = fields.Date(
+        allow_none=True, metadata={"description": "when the applicant's items arrived"}
+    )
     credentials = fields.Dict()
 
 

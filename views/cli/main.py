@@ -29,7 +29,7 @@ from models.credentials.intake import (
     load_wallet_file,
     wallet_from_document,
 )
-from models.credentials.schema import ExtensionsField, request_from
+from models.credentials.schema import applicant_from, request_from
 from models.errors import IntakeError, Problem, problems_from
 from rules.errors import PolicyError
 from rules.library import DirectoryLibrary, expand
@@ -89,8 +89,9 @@ LIBRARY = click.option(
 )
 
 
-def read_request(path: str) -> tuple[Any, dict[str, Any]]:
-    """A request file: `{request: {...}, applicant: {...}}`, or the request itself."""
+def read_request(path: str) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """A request file: `{request: {...}, applicant: {...}}`, or the request itself. Returns the
+    request, the applicant's facts and where they came from."""
     try:
         data = parse_document(Path(path).read_bytes(), Path(path).name)
     except OSError as exc:
@@ -101,12 +102,19 @@ def read_request(path: str) -> tuple[Any, dict[str, Any]]:
         request, applicant = data.get("request"), data.get("applicant") or {}
     else:
         request, applicant = data, {}
+    problems = []
+    parsed = facts = sources = None
     try:
         parsed = request_from(request) if request is not None else None
-        facts = ExtensionsField().deserialize(applicant)
     except ValidationError as exc:
-        raise IntakeError(problems_from(exc.messages, ""), path) from None
-    return parsed, facts
+        problems += problems_from(exc.messages, "request" if request is not data else "")
+    try:
+        facts, sources = applicant_from(applicant)
+    except ValidationError as exc:
+        problems += problems_from(exc.messages, "applicant")
+    if problems:
+        raise IntakeError(problems, path)
+    return parsed, facts or {}, sources or {}
 
 
 def imported_wallet(paths: tuple[str, ...]) -> Wallet:
@@ -264,12 +272,13 @@ def evaluate(
         raise click.UsageError("give either --wallet or --document")
     wallets = load_wallet_file(wallet_file) if wallet_file else [imported_wallet(document_files)]
     if request_file:
-        request, facts = read_request(request_file)
+        request, facts, sources = read_request(request_file)
         wallets = [
             replace(
                 w,
                 request=request or w.request,
                 applicant=MappingProxyType({**w.applicant, **facts}),
+                applicant_provenance=MappingProxyType({**w.applicant_provenance, **sources}),
             )
             for w in wallets
         ]

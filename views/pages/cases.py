@@ -124,6 +124,7 @@ def case_view(
         pending = decided[-1]
     return {
         "credentials": list(snapshot.credentials.get("credentials", [])),
+        "facts": desk_read.applicant_facts(found.snapshots, policy),
         "snapshot": snapshot,
         "evaluation": evaluation,
         "result": evaluation.result if evaluation else None,

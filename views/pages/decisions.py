@@ -19,7 +19,14 @@ from models.desk.decision_rules import proposal_of
 from models.errors import Conflict, InvalidInput
 from views.context import get_db, get_evaluator, learner_key_secret
 from views.pages.cases import render_case
-from views.pages.forms import EvidenceForm, KeyForm, ReopenForm, decision_input, load_form
+from views.pages.forms import (
+    EvidenceForm,
+    KeyForm,
+    ReopenForm,
+    decision_input,
+    json_object,
+    load_form,
+)
 from views.pages.forms import wallet_document as read_wallet
 from views.pages.web import current_user, form_fields, login_required, see_other
 from views.pages.web import uploaded as uploaded_file
@@ -92,13 +99,19 @@ def add_evidence(case_id: int) -> Any:
     secret = learner_key_secret()
     try:
         values = load_form(EvidenceForm(), form)
-        document = read_wallet(values["wallet_text"], uploaded_file("wallet_file"), secret)
+        upload = uploaded_file("wallet_file")
+        applicant = json_object(values["applicant_text"], "applicant")
+        document = None
+        if upload is not None or values["wallet_text"].strip() or applicant is None:
+            document = read_wallet(values["wallet_text"], upload, secret)
         desk.add_evidence(
             get_db(),
             current_user(),
             case_id,
             document,
+            applicant=applicant,
             complete_on=values["complete_on"],
+            received_on=values["received_on"],
             learner_key_secret=secret,
         )
     except (InvalidInput, Conflict) as exc:

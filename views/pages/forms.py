@@ -113,8 +113,10 @@ class ReopenForm(_Form):
 
 class EvidenceForm(_Form):
     complete_on = IsoDate(load_default=None)
+    received_on = IsoDate(load_default=None)
     wallet_text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
-    keep = ("wallet_text",)
+    applicant_text = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
+    keep = ("wallet_text", "applicant_text")
 
 
 class SandboxForm(_Form):
@@ -165,15 +167,23 @@ def case_input(form: Mapping[str, str], upload: tuple[bytes, str] | None, secret
         data.update(policy_id=policy_id, policy_version=version or None)
     data["wallet"] = wallet_document(values["wallet_text"], upload, secret)
     for key in ("request", "applicant"):
-        text = values[f"{key}_text"].strip()
-        if text:
-            try:
-                data[key] = json.loads(text)
-            except ValueError as exc:
-                raise InvalidInput({key: f"expected a JSON object; {exc}"}) from None
-            if not isinstance(data[key], dict):
-                raise InvalidInput({key: "expected a JSON object {…}"})
+        found = json_object(values[f"{key}_text"], key)
+        if found is not None:
+            data[key] = found
     return data
+
+
+def json_object(text: str, key: str) -> dict | None:
+    """A pasted JSON object (None when nothing was pasted); `InvalidInput` on `key` otherwise."""
+    if not text.strip():
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError as exc:
+        raise InvalidInput({key: f"expected a JSON object; {exc}"}) from None
+    if not isinstance(found, dict):
+        raise InvalidInput({key: "expected a JSON object {…}"})
+    return found
 
 
 def wallet_document(text: str, upload: tuple[bytes, str] | None, secret: bytes) -> dict:
