@@ -30,6 +30,11 @@ def credential_reports(
     for target_id, f in allocation.items():
         for i in f.total - f.own:
             through[(i, target_id)] = "builds on an award it counts in"
+    # Each rule's assessment of each credential, found by id (not searched for every pair).
+    assessed = {
+        rule_id: {a["credential"]: a for a in o.get("assessments", [])}
+        for rule_id, o in outcomes.items()
+    }
     out = []
     for i, view in enumerate(ev.credentials):
         ex = excluded.get(i, NOT_EXCLUDED)
@@ -40,7 +45,7 @@ def credential_reports(
             continue
         rows = []
         for r in sorted(policy.recognition, key=lambda x: x.id):
-            rows.append(_recognition(r, i, ev, outcomes, requested))
+            rows.append(_recognition(r, i, ev, outcomes, assessed, requested))
         for c in sorted(policy.criteria, key=lambda x: x.id):
             if c.about != "application":
                 rows.append(_criterion(c, i, ev, excluded, requested))
@@ -69,7 +74,9 @@ def _scope_why(group: Any, i: int, ev: EvalContext) -> str:
     return f"outside the rule's scope: {failed['condition']} (it has {failed['actual']})"
 
 
-def _recognition(r: Any, i: int, ev: EvalContext, outcomes: dict, requested: Any) -> dict:
+def _recognition(
+    r: Any, i: int, ev: EvalContext, outcomes: dict, assessed: dict, requested: Any
+) -> dict:
     skipped = _not_requested(r.id, "recognition", requested)
     if skipped:
         return skipped
@@ -78,19 +85,19 @@ def _recognition(r: Any, i: int, ev: EvalContext, outcomes: dict, requested: Any
     if r.applies_to is not None and ev.status(r.applies_to, i) == NOT_MET:
         return {**row, "status": "not_applicable", "why": _scope_why(r.applies_to, i, ev)}
     outcome = outcomes[r.id]
-    found = next((a for a in outcome.get("assessments", []) if a["credential"] == view.id), None)
+    found = assessed[r.id].get(view.id)
     status = found["status"] if found else "not_applicable"
     chosen = view.id in outcome.get("credentials", []) and outcome["status"] == MET
     row["status"] = "counted" if chosen else status
     if found and found.get("level"):
         row["level"] = found["level"]
     if status == NOT_MET or (status == MET and not chosen):
-        failures = [
+        failures = (
             first_failure(g, view, ev.ctx) for a, g in r.checks if found["aspects"][a] == NOT_MET
-        ]
-        failures = [f for f in failures if f]
-        if failures:
-            row["why"] = _failure_text(failures[0])
+        )
+        failure = next((f for f in failures if f), None)  # the first is what the report says
+        if failure:
+            row["why"] = _failure_text(failure)
         elif status == MET:
             row["why"] = "meets the rule; another credential was chosen for it"
     elif status == UNKNOWN:

@@ -11,6 +11,7 @@ from engine.semantics import (
     NOT_MET,
     UNKNOWN,
     Context,
+    actual_of,
     atom_text,
     column_status,
     evaluate,
@@ -283,14 +284,35 @@ def failing_phrases(group: Group, credential: Any, ctx: Context) -> list[str]:
 
 
 def first_failure(group: Group, credential: Any, ctx: Context) -> dict[str, Any] | None:
-    """The first condition of a group a credential does not meet: text, actual, expected."""
-    for r in trace(group, credential, ctx):
-        if r.status == NOT_MET:
-            return {
-                "condition": r.text,
-                "actual": _plain(r.actual),
-                "expected": expected_text(r.atom, ctx),
-            }
+    """The first condition of a group a credential does not meet: text, actual, expected.
+    Only that one is put into words (a wallet × policy asks this tens of thousands of times)."""
+    atom = _first_not_met(group, credential, ctx)
+    if atom is None:
+        return None
+    words = ctx.texts.get(id(atom))
+    if words is None:
+        words = ctx.texts[id(atom)] = (atom_text(atom, ctx.catalogue), expected_text(atom, ctx))
+    return {
+        "condition": words[0],
+        "actual": _plain(actual_of(atom, credential, ctx)),
+        "expected": words[1],
+    }
+
+
+def _first_not_met(group: Group, credential: Any, ctx: Context) -> Atom | None:
+    # Rules share conditions: a condition's status for a credential is worked out once.
+    for item in group.items:
+        if isinstance(item, Atom):
+            key = (id(item), id(credential))
+            status = ctx.texts.get(key)
+            if status is None:
+                status = ctx.texts[key] = evaluate_atom(item, credential, ctx)
+            if status == NOT_MET:
+                return item
+        else:
+            found = _first_not_met(item, credential, ctx)
+            if found is not None:
+                return found
     return None
 
 

@@ -37,6 +37,9 @@ class Context:
     as_of: dt.date
     policy: Any = None  # rules.policy.Policy (None: the built-in vocabulary only)
     _tables: dict = field(default_factory=dict, compare=False)
+    # What explanations work out more than once in one evaluation (words for a condition,
+    # a condition's status for a view), by the ids of objects that live as long as it does.
+    texts: dict = field(default_factory=dict, compare=False)
 
     @property
     def catalogue(self) -> Catalogue:
