@@ -13,7 +13,6 @@ the loop's per-rule, per-credential, per-aspect statuses are checked against `ev
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import math
 import random
 import statistics
@@ -21,10 +20,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.costs import time_compile
 from bench.synthetic import AS_OF, NARROW, credential_values
 from bench.timing import _fresh_seeds, _stats, _time_once
-from engine import durable_backend
-from engine.compile import compile_policy
 from engine.evaluate import compiled_for, evaluate
 from engine.inputs import Credential, Wallet
 from engine.matching import match_durable
@@ -278,21 +276,7 @@ def compile_times(n_rules: int, rows: int, seeds: int) -> dict[str, Any]:
     """Validate + compile + register a policy with `n_rules` rules and a `rows`-row table."""
 
     def once(seed: int) -> dict[str, float]:
-        document = policy_document(n_rules, rows, seed=seed)
-        gc.collect()
-        t0 = time.perf_counter_ns()
-        policy = load_policy(document)
-        t1 = time.perf_counter_ns()
-        compiled = compile_policy(policy)
-        t2 = time.perf_counter_ns()
-        durable_backend.register(compiled.name, compiled.ruleset)
-        t3 = time.perf_counter_ns()
-        return {
-            "validate_ms": (t1 - t0) / 1e6,
-            "compile_ms": (t2 - t1) / 1e6,
-            "register_ms": (t3 - t2) / 1e6,
-            "total_ms": (t3 - t0) / 1e6,
-        }
+        return time_compile(policy_document(n_rules, rows, seed=seed))
 
     once(next(_fresh_seeds))
     runs = [once(next(_fresh_seeds)) for _ in range(seeds)]

@@ -117,15 +117,26 @@ def supervision_code(text: str) -> str | None:
     return codes[0] if len(codes) == 1 else None
 
 
-def read_supervision(raw: Any) -> tuple[str, str]:
+def _code_or_text(
+    element: str, raw: Any, what: str, from_text: Any, said: str, refused: str
+) -> tuple[str, str]:
+    """A vocabulary value, or else the one code a free text allows (`said` names it)."""
     try:
-        return _vocabulary("supervision", raw, "supervision")
+        return _vocabulary(element, raw, what)
     except Unreadable:
         pass
-    code = supervision_code(raw) if isinstance(raw, str) else None
+    code = from_text(raw) if isinstance(raw, str) else None
     if code:
-        return code, f"the only supervision code the text allows is {code}"
-    raise Unreadable("does not name one kind of supervision and identity verification")
+        return code, said.format(code=code)
+    raise Unreadable(refused)
+
+
+def read_supervision(raw: Any) -> tuple[str, str]:
+    return _code_or_text(
+        "supervision", raw, "supervision", supervision_code,
+        "the only supervision code the text allows is {code}",
+        "does not name one kind of supervision and identity verification",
+    )  # fmt: skip
 
 
 def quality_code(text: str) -> str | None:
@@ -144,14 +155,10 @@ def quality_code(text: str) -> str | None:
 
 
 def read_quality(raw: Any) -> tuple[str, str]:
-    try:
-        return _vocabulary("quality_assurance", raw, "type of quality assurance")
-    except Unreadable:
-        pass
-    code = quality_code(raw) if isinstance(raw, str) else None
-    if code:
-        return code, f"the text states {code} only"
-    raise Unreadable("does not name one type of quality assurance")
+    return _code_or_text(
+        "quality_assurance", raw, "type of quality assurance", quality_code,
+        "the text states {code} only", "does not name one type of quality assurance",
+    )  # fmt: skip
 
 
 def read_outcomes(raw: Any) -> tuple[tuple[str, ...], str]:
