@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.conversions import grade_number
 from engine.errors import EvaluationInputError
 from engine.inputs import Credential, Credits, Grade, Level, Provenance, RequestItem, Wallet
 from rules.catalogue import Scales
@@ -94,6 +95,8 @@ def typed(decl: Declared, raw: Any, scales: Scales) -> Any:
         if isinstance(raw, str) and _ISCED.match(raw.strip()):
             return raw.strip()
         raise _Bad("expected an ISCED-F code of 2 to 4 digits, as text")
+    if kind == "grade" and decl.unit is not None and not isinstance(raw, dict):
+        raw = {"scheme": decl.unit, "value": raw}  # the scheme the policy declares for it
     return structured(kind, raw, scales)
 
 
@@ -145,10 +148,10 @@ def structured(kind: str, raw: Any, scales: Scales) -> Any:
         )
     if scheme.numeric:
         try:
-            value = exact(raw["value"])
-            top = exact(raw["max"]) if "max" in raw else None
-        except NumberError as exc:
-            raise _Bad(str(exc)) from None
+            value = grade_number(raw["value"], scheme)
+            top = grade_number(raw["max"], scheme) if "max" in raw else None
+        except ValueError as exc:
+            raise _Bad(f"expected a {scheme.title} grade: {exc}") from None
         if scheme.per_credential_maximum and (top is None or top <= 0 or value > top):
             raise _Bad("points need a maximum above 0 and a value up to it: {scheme, value, max}")
         return Grade(scheme.id, value, top)

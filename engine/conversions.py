@@ -8,12 +8,22 @@ the explanation beside the value. Nothing is rounded here.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
 from engine.inputs import Credits, Grade, Level
 from rules.catalogue import Scales
-from rules.numbers import Interval, Number, divide, exact, interval, multiply, text
+from rules.numbers import (
+    Interval,
+    Number,
+    NumberError,
+    divide,
+    exact,
+    interval,
+    multiply,
+    text,
+)
 
 Found = tuple[Any, str]
 NONE: Found = (None, "")
@@ -118,6 +128,28 @@ def level_in(values: Any, framework_id: str, scales: Scales) -> Found:
     return NONE
 
 
+def grade_number(raw: Any, scheme: Any) -> Fraction:
+    """A grade of a numeric scheme as an exact number: a number, or one written as text ("1.7";
+    "1,7" as German and Swedish records write it), within the scheme's range. `ValueError`
+    says what is wrong."""
+    try:
+        if isinstance(raw, str):
+            text_ = raw.strip()
+            if re.fullmatch(r"-?\d+,\d+", text_):
+                text_ = text_.replace(",", ".")
+            value = exact(float(text_))
+        elif isinstance(raw, bool):
+            raise ValueError
+        else:
+            value = exact(raw)
+    except (ValueError, TypeError, NumberError):
+        raise ValueError(f"{raw!r} is not a number; a {scheme.title} grade is one") from None
+    low, high = scheme.minimum, scheme.maximum
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{text(value)} is outside {scheme.title} ({text(low)} to {text(high)})")
+    return value
+
+
 def grade_in(values: Any, scheme_id: str, scales: Scales) -> Found:
     """The grade in `scheme_id`: as awarded when the schemes agree, or as a percentage."""
     grade = values.get("grade")
@@ -126,6 +158,12 @@ def grade_in(values: Any, scheme_id: str, scales: Scales) -> Found:
     source = scales.grade_schemes.get(grade.scheme)
     if source is None:
         return None, f"unknown grade scheme {grade.scheme}"
+    if source.numeric:  # imported grades may be numbers written as text
+        try:
+            top = grade_number(grade.maximum, source) if grade.maximum is not None else None
+            grade = Grade(grade.scheme, grade_number(grade.value, source), top)
+        except ValueError as exc:
+            return None, str(exc)
     if grade.scheme == scheme_id:
         return (grade.value if not source.numeric else exact(grade.value)), ""
     if scheme_id != "percent":

@@ -75,6 +75,7 @@ class Builder:
         self.elements = self.declarations.read_all(doc.get("elements"), "elements", taken)
         for d in self.elements:
             catalogue.add(declared_subject(d, CREDENTIAL, "declared"))
+        self._check_grade_schemes(catalogue)
         self.facts = self.declarations.read_all(doc.get("facts"), "facts", set())
         for d in self.facts:
             catalogue.add(declared_subject(d, APPLICATION, "fact", "fact:"))
@@ -94,6 +95,18 @@ class Builder:
             self.parser, doc.get("classifications"), "classifications"
         )
         self.mappings = self._mappings(doc.get("mappings"))
+
+    def _check_grade_schemes(self, catalogue: Catalogue) -> None:
+        known = catalogue.scales.grade_schemes
+        for d in self.elements:
+            if d.type == "grade" and d.unit is not None and d.unit not in known:
+                self.problems.append(
+                    Problem(
+                        f"elements.{d.name}.scheme",
+                        f"no grade scheme '{d.unit}'; expected one of: {', '.join(known)}",
+                        suggest(d.unit, list(known)),
+                    )
+                )
 
     def _mappings(self, raw: Any) -> tuple[tuple[str, str], ...]:
         """`[{source: TERM, element: NAME}]`: a term of an imported document fills an element."""

@@ -39,7 +39,7 @@ LIST_ITEMS = {
 }
 LIST_ITEMS["isced"] = "isced_list"
 MAX_VALUES = 200
-_KEYS = {"type", "of", "values", "unit", "label", "help", "if_absent"}
+_KEYS = {"type", "of", "values", "unit", "scheme", "label", "help", "if_absent"}
 
 
 class DeclarationReader:
@@ -107,6 +107,12 @@ class DeclarationReader:
         if unit is not None and (kind != "decimal" and kind != "integer" or not _short(unit)):
             self._problem(f"{path}.unit", "a unit (short text) belongs to a number", unit)
             unit = None
+        if "scheme" in raw:  # the scheme a grade's plain numbers or codes are in
+            if kind != "grade" or not _short(raw["scheme"]):
+                why = "a grade scheme's id belongs to a grade"
+                self._problem(f"{path}.scheme", why, raw["scheme"])
+            else:
+                unit = raw["scheme"]  # checked against the scales by the builder
         absent = raw.get("if_absent", "unknown")
         if absent not in ("unknown", "not_met"):
             self._problem(f"{path}.if_absent", "expected unknown or not_met", absent)

@@ -158,7 +158,7 @@ class Declared:
     label: str
     help: str = ""
     values: tuple[tuple[str, str], ...] = ()  # (code, label); ordinal: worst first
-    unit: str | None = None
+    unit: str | None = None  # a number's unit; a grade's scheme (`scheme:` in the policy)
     if_absent: str = "unknown"  # "unknown" (evidence request) or "not_met"
 
 

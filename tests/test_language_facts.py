@@ -11,6 +11,7 @@ from types import MappingProxyType
 
 import pytest
 
+from engine.errors import EvaluationInputError
 from engine.evaluate import evaluate
 from engine.inputs import Credential, Credits, Grade, Level, Wallet
 from rules.collection import collector_paused
@@ -342,7 +343,63 @@ GRADES = [
         "Very good",
         "unknown",
     ),
+    # numeric grades as imported documents and CSV sheets write them: text, decimal commas
+    (
+        {"element": "grade", "scheme": "de_grade", "op": "lte", "value": 2},
+        Grade("de_grade", "1.7"),
+        "met",
+    ),
+    (
+        {"element": "grade", "scheme": "de_grade", "op": "lte", "value": 2},
+        Grade("de_grade", "2,3"),
+        "not_met",
+    ),
+    (
+        {"element": "grade", "scheme": "percent", "op": "gte", "value": 60},
+        Grade("de_grade", "2,5"),
+        "met",
+    ),
+    # a number outside its scheme, or not a number, is not read: unknown, never compared
+    (
+        {"element": "grade", "scheme": "de_grade", "op": "gte", "value": 2},
+        Grade("de_grade", Fraction(7)),
+        "unknown",
+    ),
+    (
+        {"element": "grade", "scheme": "de_grade", "op": "lte", "value": 2},
+        Grade("de_grade", "gut"),
+        "unknown",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"scheme": "de_grade", "value": "1,7"}, "met"),
+        ({"scheme": "de_grade", "value": 2.3}, "not_met"),
+        (
+            {"scheme": "de_grade", "value": 6},
+            "German grades (1.0 best, 4.0 pass, 5.0 fail) grade: 6 is outside",
+        ),
+        ({"scheme": "de_grade", "value": "sehr gut"}, "'sehr gut' is not a number"),
+    ],
+)
+def test_a_declared_grade_element_reads_numbers_in_its_scheme(raw, expected):
+    p = policy(
+        elements={"average": {"type": "grade"}},
+        criteria=[
+            criterion([{"element": "average", "scheme": "de_grade", "op": "lte", "value": 2}])
+        ],
+    )
+    if expected in ("met", "not_met"):
+        assert status_of(p, {}, "durable", {"average": raw}) == expected
+    else:
+        with pytest.raises(
+            EvaluationInputError, match="credentials\\[c1\\].extensions.average"
+        ) as caught:
+            status_of(p, {}, "durable", {"average": raw})
+        assert expected in str(caught.value)
 
 
 @pytest.mark.parametrize("matcher", MATCHERS)
@@ -864,3 +921,22 @@ def test_provenance_is_not_a_name_a_policy_can_declare():
                tables={"providers": PROVIDERS})  # fmt: skip
     [problem] = caught.value.problems
     assert problem.path == "facts.provenance" and "reserved for provenance" in problem.message
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1,7", "met"), (2.3, "not_met"), ("2.0", "met")])
+def test_a_grade_element_may_declare_the_scheme_its_plain_values_are_in(raw, expected):
+    p = policy(
+        elements={"average": {"type": "grade", "scheme": "de_grade", "label": "Durchschnittsnote"}},
+        criteria=[
+            criterion([{"element": "average", "scheme": "de_grade", "op": "lte", "value": 2}])
+        ],
+    )
+    assert status_of(p, {}, "durable", {"average": raw}) == expected
+
+
+def test_a_declared_grade_scheme_must_exist():
+    with pytest.raises(PolicyError) as caught:
+        policy(elements={"average": {"type": "grade", "scheme": "de_grades"}},
+               criteria=[criterion([{"element": "average", "op": "known"}])])  # fmt: skip
+    [problem] = caught.value.problems
+    assert problem.path == "elements.average.scheme" and problem.suggestion == "de_grade"
