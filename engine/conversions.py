@@ -117,6 +117,9 @@ def level_in(values: Any, framework_id: str, scales: Scales) -> Found:
     """The level in `framework_id`, when the credential states one there."""
     level = values.get("framework_level")
     if isinstance(level, Level) and level.framework == framework_id:
+        framework = scales.frameworks.get(framework_id)
+        if framework is not None and level.level not in framework.codes():
+            return None, f"{level.level!r} is not a level of {framework.title}"
         return level.level, ""
     if framework_id == "eqf":
         eqf, note = eqf_of(values, scales)
@@ -158,6 +161,8 @@ def grade_in(values: Any, scheme_id: str, scales: Scales) -> Found:
     source = scales.grade_schemes.get(grade.scheme)
     if source is None:
         return None, f"unknown grade scheme {grade.scheme}"
+    if not source.numeric and str(grade.value) not in source.codes():
+        return None, f"{grade.value!r} is not a {source.title} grade"
     if source.numeric:  # imported grades may be numbers written as text
         try:
             top = grade_number(grade.maximum, source) if grade.maximum is not None else None

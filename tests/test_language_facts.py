@@ -370,7 +370,21 @@ GRADES = [
         Grade("de_grade", "gut"),
         "unknown",
     ),
+    (
+        {"element": "grade", "scheme": "ects_grade", "op": "gte", "value": "C"},
+        Grade("ects_grade", "Z"),
+        "unknown",
+    ),
 ]
+
+
+@pytest.mark.parametrize("matcher", MATCHERS)
+def test_a_level_its_framework_does_not_have_is_unknown_not_a_crash(matcher):
+    atoms = [{"element": "framework_level", "framework": "scqf", "op": "gte", "value": "7"},
+             {"element": "eqf_level", "op": "gte", "value": 5}]  # fmt: skip
+    for atom in atoms:
+        p = policy(criteria=[criterion([atom])])
+        assert status_of(p, {"framework_level": Level("scqf", "99")}, matcher) == "unknown"
 
 
 @pytest.mark.parametrize(
