@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from engine.errors import EngineCompileError, EngineError, EvaluationInputError
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
@@ -40,8 +41,18 @@ class ConfigurationError(RuntimeError):
     """The app was asked to start with a configuration that is unsafe or incomplete."""
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number SQLite can hold as a row id, else the URL matches
+    nothing (404), never an overflow deep in the store (500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RowIdConverter
     app.config.from_mapping(
         ENV_NAME=os.environ.get("CREDSTACK_ENV", "development"),
         SECRET_KEY=os.environ.get("CREDSTACK_SECRET_KEY", DEV_SECRET),
@@ -115,7 +126,14 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        return _error_response(exc.code or 500, exc.name, exc.description or exc.name, [], None)
+        body, status = _error_response(
+            exc.code or 500, exc.name, exc.description or exc.name, [], None
+        )
+        response = app.make_response((body, status))
+        for name, value in exc.get_headers():  # Allow on 405, Retry-After on 503, ...
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
 
 def _error_response(status: int, title: str, message: str, problems: list, fields: Any) -> Any:

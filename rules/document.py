@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from rules.characters import unsafe_strings
 from rules.errors import PolicyError, Problem
 
 MAX_POLICY_BYTES = 2 * 1024 * 1024
@@ -61,6 +62,9 @@ def parse_document(raw: bytes, source: str) -> Any:
         raise PolicyError([Problem("", f"cannot be parsed: {exc}")], source) from None
     if _depth(data) > MAX_NESTING:
         raise PolicyError([Problem("", f"document nests deeper than {MAX_NESTING} levels")], source)
+    bad = [Problem(path, why) for path, why in unsafe_strings(data)]
+    if bad:
+        raise PolicyError(bad[:50], source)
     return data
 
 

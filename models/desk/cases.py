@@ -45,6 +45,7 @@ from models.store import database as store
 from models.store import decisions as store_decisions
 from models.store import policies as store_policies
 from models.store.database import DB
+from rules.characters import unsafe_character
 from rules.loader import load_policy
 from rules.policy import Policy
 
@@ -384,6 +385,8 @@ def reopen_case(db: DB, user: User, case_id: int, reason: str, *, appeal: bool =
     require(user, "officer")
     if not reason.strip():
         raise InvalidInput({"reason": "state why the case is reopened"})
+    if why := unsafe_character(reason):
+        raise InvalidInput({"reason": f"the text {why}; remove it"})
     with store.transaction(db):
         case = store_cases.get_case(db, user.organisation_id, case_id)
         if case.status != "decided":

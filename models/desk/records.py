@@ -16,6 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from models.errors import InvalidInput
+from rules.characters import unsafe_character
 from rules.schema import IsoDate, Strict, StrictInteger
 from rules.vocabulary import LISBON_OUTCOMES, PURPOSES
 
@@ -238,6 +239,18 @@ def _one_of(choices: tuple[str, ...]) -> validate.OneOf:
     return validate.OneOf(choices, error="expected one of {choices}; got {input!r}")
 
 
+def safe_text(value: str) -> None:
+    """Free text an officer writes (justifications, reasons, names) carries no control or
+    bidirectional-override character: what a record says is what it shows."""
+    why = unsafe_character(value)
+    if why:
+        raise ValidationError(f"the text {why}; remove it")
+
+
+def _free_text(maximum: int, minimum: int = 0) -> list:
+    return [validate.Length(min=minimum, max=maximum), safe_text]
+
+
 class DecisionInputSchema(Strict):
     action = fields.String(required=True, validate=_one_of(ACTIONS[:3]))
     outcomes = fields.Dict(
@@ -257,7 +270,7 @@ class DecisionInputSchema(Strict):
     exception_type = fields.String(
         load_default=None, allow_none=True, validate=_one_of(EXCEPTION_TYPES)
     )
-    justification = fields.String(load_default="", validate=validate.Length(max=MAX_JUSTIFICATION))
+    justification = fields.String(load_default="", validate=_free_text(MAX_JUSTIFICATION))
     idempotency_key = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=200)
     )
@@ -281,7 +294,7 @@ class CaseInputSchema(Strict):
 
 class UserInputSchema(Strict):
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    display_name = fields.String(required=True, validate=_free_text(200, 1))
     role = fields.String(required=True, validate=_one_of(ROLES))
     password = fields.String(
         required=True,

@@ -22,6 +22,7 @@ from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
 from models.desk import admin as desk_admin
 from models.desk.records import User, load_input
 from models.errors import InvalidInput
+from rules.characters import unsafe_strings
 from views.context import get_db
 
 PREFIX = "/api/v1"
@@ -129,6 +130,9 @@ def json_body() -> Any:
         raise BadRequest(f"malformed JSON: {exc}") from None
     if _too_deep(data):
         raise BadRequest(f"malformed JSON: it nests deeper than {MAX_NESTING} levels")
+    for path, why in unsafe_strings(data):
+        if "surrogate" in why:  # not Unicode at all: nothing past this point could store it
+            raise BadRequest(f"invalid Unicode at {path or 'the top level'}: {why}")
     return data
 
 
