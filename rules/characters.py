@@ -13,9 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-_UNSAFE = re.compile(
-    "[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
-)
+_UNSAFE = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NAMES = {
     "\u202a": "a left-to-right embedding",
     "\u202b": "a right-to-left embedding",
@@ -27,6 +25,13 @@ _NAMES = {
     "\u2068": "a first strong isolate",
     "\u2069": "a pop directional isolate",
 }
+
+
+# The same rule as a JSON Schema / ECMAScript pattern, for API documents (surrogates aside: no
+# JSON text can carry one past the request parser).
+SAFE_TEXT_PATTERN = (
+    r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$"
+)
 
 
 def unsafe_character(text: str) -> str | None:

@@ -546,9 +546,10 @@ def test_reopen_replay_and_correct(client, db, alpha):
     assert again.json["kind"] == "appeal" and again.json["previous_decision_id"] == first["id"]
 
 
-def test_replay_without_an_evaluation_is_422(client, db, alpha):
+def test_replay_without_an_evaluation_is_a_conflict_with_the_cases_state(client, db, alpha):
     case = open_enic(db, alpha.org.officer, "farid-rahimi")
-    error(client.get(f"/api/v1/cases/{case.id}/replay", headers=alpha.auth()), 422)
+    body = error(client.get(f"/api/v1/cases/{case.id}/replay", headers=alpha.auth()), 409)
+    assert "no evaluation to replay" in body["message"]
 
 
 def test_four_eyes_confirmation(client, db):

@@ -26,7 +26,7 @@ from models.desk.records import (
     Snapshot,
     User,
 )
-from models.errors import InvalidInput
+from models.errors import Conflict
 from models.store import cases as store_cases
 from models.store import database as store
 from models.store import decisions as store_decisions
@@ -212,7 +212,7 @@ def replay(db: DB, user: User, case_id: int, evaluator: Evaluator) -> ReplayRepo
     else:
         stored = store_decisions.latest_evaluation(db, org, case_id)
     if stored is None:
-        raise InvalidInput({"case": "the case has no evaluation to replay"})
+        raise Conflict("the case has no evaluation to replay yet")
     snapshot = store_cases.get_snapshot(db, org, stored.snapshot_id)
     policy = case_policy(db, case)
     result = evaluator.evaluate(policy, wallet_from_plain(dict(snapshot.credentials)), stored.as_of)

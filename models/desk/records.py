@@ -16,7 +16,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from models.errors import InvalidInput
-from rules.characters import unsafe_character
+from rules.characters import SAFE_TEXT_PATTERN, unsafe_character
 from rules.schema import IsoDate, Strict, StrictInteger
 from rules.vocabulary import LISBON_OUTCOMES, PURPOSES
 
@@ -251,6 +251,9 @@ def _free_text(maximum: int, minimum: int = 0) -> list:
     return [validate.Length(min=minimum, max=maximum), safe_text]
 
 
+SAFE = {"pattern": SAFE_TEXT_PATTERN}  # what the API document says of free text
+
+
 class DecisionInputSchema(Strict):
     action = fields.String(required=True, validate=_one_of(ACTIONS[:3]))
     outcomes = fields.Dict(
@@ -270,7 +273,9 @@ class DecisionInputSchema(Strict):
     exception_type = fields.String(
         load_default=None, allow_none=True, validate=_one_of(EXCEPTION_TYPES)
     )
-    justification = fields.String(load_default="", validate=_free_text(MAX_JUSTIFICATION))
+    justification = fields.String(
+        load_default="", validate=_free_text(MAX_JUSTIFICATION), metadata=SAFE
+    )
     idempotency_key = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=200)
     )
@@ -294,7 +299,7 @@ class CaseInputSchema(Strict):
 
 class UserInputSchema(Strict):
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    display_name = fields.String(required=True, validate=_free_text(200, 1))
+    display_name = fields.String(required=True, validate=_free_text(200, 1), metadata=SAFE)
     role = fields.String(required=True, validate=_one_of(ROLES))
     password = fields.String(
         required=True,

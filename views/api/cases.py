@@ -136,7 +136,7 @@ def reopen_case(case_id: int) -> Any:
     "/cases/<int:case_id>/replay",
     "GET",
     ApiDoc("Evaluate the decided evaluation again; do outcome and fingerprint still match?",
-           "cases", "any role", response=REPLAY, errors=(401, 404, 422, 503)),
+           "cases", "any role", response=REPLAY, errors=(401, 404, 409, 503)),
 )  # fmt: skip
 def replay_case(case_id: int) -> Any:
     return reply(REPLAY, desk_read.replay(get_db(), acting_user(), case_id, get_evaluator()))

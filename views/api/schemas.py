@@ -18,7 +18,7 @@ from models.desk.record_schemas import (
     PolicyVersionSchema,
     UserSchema,
 )
-from models.desk.records import ACTIONS, CASE_STATUSES, DecisionInputSchema
+from models.desk.records import ACTIONS, CASE_STATUSES, SAFE, DecisionInputSchema
 from rules.schema import IsoDate, Strict, StrictInteger
 from rules.vocabulary import PURPOSES
 
@@ -120,7 +120,9 @@ class EvidenceRequestSchema(Strict):
 
 
 class ReopenRequestSchema(Strict):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=10_000))
+    reason = fields.String(
+        required=True, validate=validate.Length(min=1, max=10_000), metadata=SAFE
+    )
     appeal = StrictBoolean(load_default=False)
 
 
@@ -129,7 +131,7 @@ class CaseQuerySchema(Strict):
     purpose = fields.String(load_default=None, validate=_one_of(PURPOSES))
     overdue = _query_flag(load_default=None)
     limit = QueryInteger(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = QueryInteger(load_default=0, validate=validate.Range(min=0))
+    offset = QueryInteger(load_default=0, validate=validate.Range(min=0, max=2**31))
 
 
 class AuditQuerySchema(Strict):
