@@ -66,9 +66,13 @@ def test_jades_reports_the_certificate_and_trust():
     assert verdict.signer.organisation_identifier == "VATSE-TEST0001"
     assert verdict.signer.valid_from.year == 2025 and verdict.signer.valid_until.year == 2035
     assert verdict.trust == "not on a trusted list"
-    assert verdict.signer_matches_awarding_body is True  # same organisation name and VAT number
+    # same organisation name and VAT number, but a self-signed certificate nothing vouches for
+    assert verdict.signer_matches_awarding_body is None
+    assert verdict.signer_identity == "unconfirmed"
     trusted = verdict_of("edc-sealed.jsonld", CONFIGURED)
     assert trusted.trust.startswith("allow-listed: credstack TEST SEAL")
+    assert trusted.signer_matches_awarding_body is True  # the allow-list confirms it
+    assert trusted.signer_identity == "confirmed"
 
 
 def test_a_tampered_seal_keeps_its_signer_but_is_invalid():
@@ -202,7 +206,8 @@ def test_fragment_keys_are_unconfirmed_and_can_be_turned_off():
     doc = _signed(load("ob3-signed.json"), key, method)
     result = import_document(json.dumps(doc).encode(), "f.json", config=DEFAULT)
     assert result.verdict.integrity == "valid" and result.verdict.trust.startswith("unconfirmed")
-    assert result.verdict.signer_matches_awarding_body is True  # the issuer's URL, unconfirmed
+    assert result.verdict.signer_matches_awarding_body is None  # the issuer's URL, unconfirmed
+    assert result.verdict.signer_identity == "unconfirmed"
     strict = data_integrity.verify_document(doc, VerifierConfig(fragment_keys=False))
     assert strict.integrity == "cannot_verify" and "key unavailable" in strict.reason
 

@@ -65,13 +65,27 @@ def _read(path: str) -> bytes:
     "--trusted-certs",
     type=click.Path(dir_okay=False, exists=True),
     envvar="CREDSTACK_TRUSTED_CERTS",
-    help="Allow-list (JSON) of trusted seal certificates, by SHA-256.",
+    help="Allow-list (JSON) of trusted seal certificates or their roots, by SHA-256.",
+)
+@click.option(
+    "--status-list",
+    "status_lists",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True),
+    envvar="CREDSTACK_STATUS_LISTS",
+    help="Local copy of a status list credential (Bitstring Status List or StatusList2021), "
+    "found by its id; repeat for several.",
 )
 def import_command(
-    file: str, related: tuple[str, ...], as_json: bool, keys: str | None, trusted_certs: str | None
+    file: str,
+    related: tuple[str, ...],
+    as_json: bool,
+    keys: str | None,
+    trusted_certs: str | None,
+    status_lists: tuple[str, ...],
 ) -> None:
     try:
-        config = VerifierConfig.load(keys, trusted_certs)
+        config = VerifierConfig.load(keys, trusted_certs, status_lists)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     try:
@@ -102,12 +116,35 @@ def _verdict_lines(verdict: Verdict, indent: str = "  ") -> list[str]:
         lines.append(f"{indent}signed at: {verdict.signed_at}")
     lines.append(f"{indent}trust: {verdict.trust}")
     lines.append(f"{indent}status: {verdict.status}")
-    match = {True: "yes", False: "no", None: "unknown"}[verdict.signer_matches_awarding_body]
-    lines.append(f"{indent}signer is the awarding body: {match}")
+    lines.append(f"{indent}signer is the awarding body: {_signer_text(verdict)}")
+    if verdict.signer_problem:
+        lines.append(f"{indent}signer problem: {verdict.signer_problem}")
+    if verdict.valid_from or verdict.valid_until:
+        period = " ".join(
+            f"{word} {when.date()}"
+            for word, when in (("from", verdict.valid_from), ("until", verdict.valid_until))
+            if when
+        )
+        lines.append(f"{indent}validity period: {period} ({verdict.period.replace('_', ' ')})")
+    lines.append(f"{indent}verdict for policies (verification): {verdict.verification}")
     lines += [f"{indent}note: {note}" for note in verdict.notes]
     for part in verdict.parts:
         lines.append(f"{indent}- {part.path or 'proof'}: {part.integrity} — {part.reason}")
     return lines
+
+
+def _signer_text(verdict: Verdict) -> str:
+    if verdict.signer_identity == "confirmed":
+        return f"yes, confirmed by the {verdict.anchor}"
+    if verdict.signer_identity == "mismatch":
+        return "no: the signer names someone else"
+    if verdict.signer_identity == "unconfirmed" and verdict.anchor:
+        if verdict.integrity != "valid":
+            return "unconfirmed: the proof does not hold"
+        return f"unconfirmed: the {verdict.anchor} vouches for the key; no awarding body to compare"
+    if verdict.signer_identity == "unconfirmed":
+        return "unconfirmed: no configured trust anchor (key store, trusted list) vouches for it"
+    return {True: "yes", False: "no", None: "unknown"}[verdict.signer_matches_awarding_body]
 
 
 def render(result: ImportResult) -> str:

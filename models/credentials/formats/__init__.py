@@ -29,12 +29,12 @@ from models.credentials.formats.result import (
     Draft,
     ImportResult,
     StackingHint,
-    signer_matches,
+    judge_signer,
 )
 from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET, learner_key
-from models.credentials.verify import data_integrity, jades, jws
+from models.credentials.verify import data_integrity, jades, jws, lifecycle
 from models.credentials.verify.keys import VerifierConfig
-from models.credentials.verify.verdict import STATUS_UNKNOWN, Verdict, not_signed, with_embedded
+from models.credentials.verify.verdict import Verdict, not_signed, with_embedded
 from models.errors import IntakeError
 
 __all__ = ["ImportResult", "IntakeError", "StackingHint", "import_document"]
@@ -78,9 +78,14 @@ def import_document(
     notes = [f"{removed} embedded media object(s) removed before storing"] if removed else []
     if related and fmt != "ob2":
         notes.append(f"{len(related)} related document(s) ignored: only Open Badges 2.0 uses them")
-    shared = {v.signer_matches_awarding_body for v in verdicts.values() if v.path == verdict.path}
+    shared = {
+        (v.signer_identity, v.signer_matches_awarding_body)
+        for v in verdicts.values()
+        if v.path == verdict.path
+    }
     if len(shared) == 1 and len(verdicts) == len(drafts):  # one proof for all: say it once
-        verdict = replace(verdict, signer_matches_awarding_body=shared.pop())
+        signer, match = shared.pop()
+        verdict = replace(verdict, signer_identity=signer, signer_matches_awarding_body=match)
     return ImportResult(
         format=fmt,
         filename=filename,
@@ -113,7 +118,8 @@ def _from_json(data: Any, source: str, config: VerifierConfig, others: list[Any]
         return _from_jades(data, source, config)
     if edc.is_edc(data):
         drafts, hints = edc.import_edc(data)
-        return "edc", drafts, hints, _embedded_proof(data, config), data, edc.learner_identity(data)
+        verdict = _embedded_proof(data, config)
+        return "edc", drafts, hints, verdict, data, edc.learner_identity(data)
     if elm2.is_legacy(data):
         drafts, hints = elm2.import_legacy(data)
         return "elm2", drafts, hints, _embedded_proof(data, config), data, None
@@ -121,24 +127,27 @@ def _from_json(data: Any, source: str, config: VerifierConfig, others: list[Any]
 
 
 def _from_vc(
-    data: dict, source: str, config: VerifierConfig, others: list[Any], jwt: Verdict | None
+    data: dict,
+    source: str,
+    config: VerifierConfig,
+    others: list[Any],
+    jwt: Verdict | None,
+    claims: dict[str, Any] | None = None,
 ) -> Found:
-    """A W3C VC (JSON-LD, or the `vc` claim of a VC-JWT whose verdict is `jwt`)."""
-    verdict = jwt or _embedded_proof(data, config)
+    """A W3C VC (JSON-LD, or the `vc` claim of a VC-JWT whose verdict is `jwt` and whose other
+    claims are `claims`)."""
+    verdict = jwt or data_integrity.verify_document(data, config)
     embedded = [
         data_integrity.verify_document(e, config, p)
         for e, p in openbadges.embedded_endorsements(data)
     ]
-    verdict = with_embedded(verdict, embedded)
-    if data.get("credentialStatus"):  # revocation is checked against a list never fetched
-        verdict = replace(verdict, status=STATUS_UNKNOWN)
+    # status and validity period: what the credential says of itself, lists never fetched
+    verdict = lifecycle.assess(with_embedded(verdict, embedded), data, config, claims)
     if clr.is_clr(data):
         issuer = data.get("issuer")
         issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
-        match = signer_matches(
-            verdict, AwardingBody(ids=[issuer_id] if isinstance(issuer_id, str) else [])
-        )
-        verdict = replace(verdict, signer_matches_awarding_body=match)
+        body = AwardingBody(ids=[issuer_id] if isinstance(issuer_id, str) else [])
+        verdict = judge_signer(verdict, body)
         drafts, hints = clr.import_clr(data, verdict, config, source)
         return "clr", drafts, hints, verdict, data, openbadges.learner_identity(data)
     if openbadges.ENDORSEMENT in openbadges.types_of(data) and not openbadges.is_ob3(data):
@@ -162,6 +171,7 @@ def _from_vc(
             if hosted
             else "the assertion carries no signature"
         )
+        verdict = lifecycle.assess(verdict, data, config, claims)
         return (
             "ob2",
             [draft],
@@ -196,7 +206,7 @@ def _from_jades(envelope: dict, source: str, config: VerifierConfig) -> Found:
     doc = parse_json(decode_text(payload, source), source, "payload")
     if not edc.is_edc(doc):
         raise reject(source, "expected a Europass credential inside the seal", "payload")
-    verdict = jades.verify_envelope(envelope, config)
+    verdict = lifecycle.assess(jades.verify_envelope(envelope, config), doc, config)
     drafts, hints = edc.import_edc(doc)
     stored = {"payload": doc, "signatures": envelope.get("signatures", envelope.get("signature"))}
     return "edc", drafts, hints, verdict, stored, edc.learner_identity(doc)
@@ -219,7 +229,9 @@ def _from_jws(token: str, source: str, config: VerifierConfig, others: list[Any]
         issuer = vc["issuer"].get("id") if isinstance(vc["issuer"], dict) else vc["issuer"]
         hints = tuple(h for h in (iss, issuer) if isinstance(h, str) and h)
         verdict = jws.verify_compact(parsed, config, hints, kind="VC-JWT")
-        fmt, drafts, found, verdict, _, identity = _from_vc(vc, source, config, others, verdict)
+        fmt, drafts, found, verdict, _, identity = _from_vc(
+            vc, source, config, others, verdict, payload
+        )
         sub = payload.get("sub") if isinstance(payload.get("sub"), str) else None
         return fmt, drafts, found, verdict, stored, identity or sub
     if ob2.is_assertion(payload):
@@ -232,7 +244,7 @@ def _from_jws(token: str, source: str, config: VerifierConfig, others: list[Any]
             parsed, config, (creator,) if isinstance(creator, str) else (), kind="OB 2.0 JWS"
         )
         fmt, drafts, hints, verdict, _, identity = _from_vc(
-            payload, source, config, others, verdict
+            payload, source, config, others, verdict, payload
         )
         return fmt, drafts, hints, verdict, stored, identity
     raise reject(
@@ -241,7 +253,8 @@ def _from_jws(token: str, source: str, config: VerifierConfig, others: list[Any]
 
 
 def _embedded_proof(data: dict, config: VerifierConfig) -> Verdict:
-    return data_integrity.verify_document(data, config) if "proof" in data else not_signed()
+    """The document's own proof (if any), with its status and validity period."""
+    return lifecycle.assess(data_integrity.verify_document(data, config), data, config)
 
 
 def _digest(data: Any) -> str:

@@ -14,7 +14,7 @@ from engine.inputs import Provenance
 from models.credentials.formats import openbadges
 from models.credentials.formats.common import as_list, check_shape, reject, text_of, types_of
 from models.credentials.formats.result import Draft, StackingHint
-from models.credentials.verify import data_integrity, jws
+from models.credentials.verify import data_integrity, jws, lifecycle
 from models.credentials.verify.keys import VerifierConfig
 from models.credentials.verify.verdict import Verdict
 
@@ -41,10 +41,11 @@ def import_clr(
             draft = Draft(FORMAT, openbadges.credential_id(item, f"{doc.get('id')}#{path}"))
             openbadges.map_credential(draft, item, f"{path}.")
             if "proof" in item:
-                draft.verdict = data_integrity.verify_document(item, config, path)
+                own = data_integrity.verify_document(item, config, path)
             else:
                 note = "the nested credential has no proof of its own; it is covered by the CLR's"
-                draft.verdict = outer.with_notes(note)
+                own = outer.with_notes(note)
+            draft.verdict = lifecycle.assess(own, item, config)
         else:
             continue
         drafts.append(draft)
@@ -68,7 +69,8 @@ def _nested_jws(token: str, path: str, config: VerifierConfig, source: str) -> D
     iss = payload.get("iss") if isinstance(payload.get("iss"), str) else ""
     draft.id = openbadges.credential_id(vc, path)
     openbadges.map_credential(draft, vc, f"{path}.vc.")
-    draft.verdict = jws.verify_compact(parsed, config, (iss,), path, "VC-JWT")
+    verdict = jws.verify_compact(parsed, config, (iss,), path, "VC-JWT")
+    draft.verdict = lifecycle.assess(verdict, vc, config, payload)
     return draft
 
 

@@ -16,7 +16,16 @@ from typing import Any
 
 from engine.inputs import Credential, Level, Provenance, Wallet, check_value
 from models.credentials.formats.common import MAX_TEXT
-from models.credentials.verify.verdict import Verdict
+from models.credentials.verify.verdict import (
+    CONFIRMED,
+    EXPIRED,
+    MISMATCH,
+    NOT_YET_VALID,
+    UNCONFIRMED,
+    UNTRUSTED_SIGNER,
+    VALID,
+    Verdict,
+)
 from rules.vocabulary import ELEMENTS, MANDATORY_ELEMENTS
 
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
@@ -88,18 +97,24 @@ class Draft:
             self.warnings.append(message)
 
     def finish(self, verdict: Verdict) -> tuple[Credential, tuple[str, ...], Verdict]:
-        """The engine credential: verification from the verdict; every mandatory element that
-        is still missing recorded as absent."""
-        own = self.verdict or verdict
-        match = signer_matches(own, self.awarding)
-        if match is not None:
-            own = _with_match(own, match)
+        """The engine credential: verification from the verdict (and its facts in `extensions`,
+        see `verification_facts`); every mandatory element still missing recorded as absent."""
+        own = judge_signer(self.verdict or verdict, self.awarding)
         note = f"{own.method}: {own.reason}" if own.method else own.reason
+        if own.verification != own.integrity:
+            note = f"{_against(own)}; the proof holds ({note})"
         where = f"credstack verification of the {self.fmt} document" + (
             f" at {own.path}" if own.path else ""
         )
-        self.values["verification"] = own.integrity
+        self.values["verification"] = own.verification
         self.provenance["verification"] = Provenance("inferred", where, note[:MAX_TEXT])
+        for name, value in verification_facts(own).items():
+            if name in self.extensions:
+                self.warn(
+                    f"the document's own term '{name}' was replaced by credstack's verification "
+                    "fact of that name"
+                )
+            self.extensions[name] = value
         for name in MANDATORY_ELEMENTS:
             if name != "learner" and name not in self.provenance:
                 self.absent(name, "(nowhere)", "not stated in the document")
@@ -107,8 +122,34 @@ class Draft:
         return credential, tuple(self.warnings), own
 
 
-def _with_match(verdict: Verdict, match: bool) -> Verdict:
-    return replace(verdict, signer_matches_awarding_body=match)
+def verification_facts(verdict: Verdict) -> dict[str, str]:
+    """The verdict's facts a policy may declare and require (credential `extensions`), each only
+    when the document gives it: `verification_signer` (confirmed | unconfirmed | mismatch),
+    `verification_status` (active | revoked | suspended | unchecked), `valid_until` and
+    `certificate_valid_until` (dates)."""
+    facts = {}
+    if verdict.signer_identity:
+        facts["verification_signer"] = verdict.signer_identity
+    if verdict.status_check:
+        facts["verification_status"] = verdict.status_check
+    if verdict.valid_until is not None:
+        facts["valid_until"] = verdict.valid_until.date().isoformat()
+    signer = verdict.signer
+    if signer is not None and signer.kind == "certificate" and signer.valid_until is not None:
+        facts["certificate_valid_until"] = signer.valid_until.date().isoformat()
+    return facts
+
+
+def _against(verdict: Verdict) -> str:
+    """What speaks against a credential whose proof holds (or what could not be checked)."""
+    code = verdict.verification
+    if code == UNTRUSTED_SIGNER:
+        return f"untrusted signer: {verdict.signer_problem}"
+    if code == EXPIRED and verdict.valid_until is not None:
+        return f"expired: valid until {verdict.valid_until.date().isoformat()}"
+    if code == NOT_YET_VALID and verdict.valid_from is not None:
+        return f"not yet valid: valid from {verdict.valid_from.date().isoformat()}"
+    return f"status {verdict.status}"
 
 
 def _problem(name: str, value: Any) -> str | None:
@@ -140,10 +181,38 @@ def _norm(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.casefold())
 
 
-def signer_matches(verdict: Verdict, body: AwardingBody) -> bool | None:
-    """Whether the signer is the awarding body: None when either side gives nothing to compare."""
+def judge_signer(verdict: Verdict, body: AwardingBody) -> Verdict:
+    """`verdict` with whether its signer is the awarding body: confirmed only when a configured
+    trust anchor vouches for the key and the identity it gives (certificate organisation or
+    registration, key-store controller) is the body's, and the proof holds; mismatch when the
+    signer names someone else; otherwise unconfirmed (did:key, a key in a URL fragment, an
+    embedded key, a certificate nothing configured vouches for). Nothing to compare keeps a
+    judgement already made (a CLR's credentials against the CLR's issuer)."""
     signer = verdict.signer
-    if signer is None or signer.kind == "embedded jwk":
+    if signer is None:
+        return verdict
+    same = None if signer.kind == "embedded jwk" else _same_body(verdict, body)
+    if same is None and verdict.signer_identity:
+        return verdict
+    identity = UNCONFIRMED
+    if same is False:
+        identity = MISMATCH
+    elif same and verdict.anchor and verdict.integrity == VALID:
+        identity = CONFIRMED
+    match = {CONFIRMED: True, MISMATCH: False}.get(identity)
+    return replace(verdict, signer_identity=identity, signer_matches_awarding_body=match)
+
+
+def signer_matches(verdict: Verdict, body: AwardingBody) -> bool | None:
+    """Whether the signer is the awarding body: True only when confirmed (`judge_signer`)."""
+    return judge_signer(verdict, body).signer_matches_awarding_body
+
+
+def _same_body(verdict: Verdict, body: AwardingBody) -> bool | None:
+    """Whether the identity the signer states is the awarding body's: None when either side
+    gives nothing to compare."""
+    signer = verdict.signer
+    if signer is None:
         return None
     if signer.kind == "certificate":
         names = {_norm(n) for n in body.names if n}
@@ -156,7 +225,7 @@ def signer_matches(verdict: Verdict, body: AwardingBody) -> bool | None:
         if signer.organisation and _norm(signer.organisation) in names:
             return True
         return bool(m and (m.group(1), _norm(m.group(2))) in regs)
-    controller = signer.id.partition("#")[0]
+    controller = signer.controller or signer.id.partition("#")[0]
     if not body.ids:
         return None
     return controller in body.ids or signer.id in body.ids

@@ -63,6 +63,32 @@ def trust_of(chain: list[x509.Certificate], trust_list: TrustList) -> str:
     return f"allow-listed: {name}" if name else "not on a trusted list"
 
 
+def anchor_of(chain: list[x509.Certificate], trust_list: TrustList) -> str:
+    """The configured trust anchor vouching for the signing certificate ("" when none): a
+    self-signed certificate, or one whose chain leads to nothing listed, has none."""
+    name = trust_list.match(chain)
+    return f"trusted list {trust_list.source or '(configured)'}: {name}" if name else ""
+
+
+def certificate_problem(signer: Signer, signed_at: str, now: dt.datetime) -> str:
+    """What is known against signing with this certificate ("" when nothing): it was not valid at
+    the stated signing time, or the document states none and it is not valid now."""
+    start, end = signer.valid_from, signer.valid_until
+    if start is None or end is None:
+        return ""
+    window = f"valid {start.date().isoformat()} to {end.date().isoformat()}"
+    when = parse_time(signed_at)
+    if when is None:
+        if start <= now <= end:
+            return ""
+        return f"the signing certificate is not valid today ({window}); no signing time is stated"
+    if not start <= when <= end:
+        return f"the signing certificate was not valid at the signing time {signed_at} ({window})"
+    if when > now + dt.timedelta(days=1):
+        return f"the stated signing time {signed_at} is in the future"
+    return ""
+
+
 def validity_notes(signer: Signer, signed_at: str, now: dt.datetime) -> list[str]:
     """Expiry and signing-time notes; they inform trust, they do not change integrity."""
     notes = []

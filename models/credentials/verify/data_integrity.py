@@ -208,8 +208,8 @@ def _verify_one(
         return Verdict(CANNOT_VERIFY, reason=str(exc), **base)
     except keys.BadKey as exc:
         return Verdict(INVALID, reason=str(exc), **base)
-    signer = Signer(kind=resolved.kind, id=resolved.id)
-    base |= {"signer": signer, "trust": resolved.trust}
+    signer = Signer(kind=resolved.kind, id=resolved.id, controller=resolved.controller)
+    base |= {"signer": signer, "trust": resolved.trust, "anchor": resolved.anchor}
     if not isinstance(resolved.key, ed25519.Ed25519PublicKey):
         return Verdict(INVALID, reason=f"{method} needs an Ed25519 key", **base)
     try:

@@ -3,7 +3,9 @@
 The signing input is ASCII(protected header) + "." + the payload bytes as they stand (RFC 7797
 unencoded payload), checked against the first `x5c` certificate. The verdict reports the
 certificate's subject, organisation identifier and validity; trust is "not on a trusted list"
-until the deployment's allow-list names the certificate. Timestamp tokens are not checked.
+until the deployment's allow-list names the certificate or the root its chain leads to (then that
+entry is the verdict's trust anchor). A certificate that was not valid at the stated signing time
+is a signer problem. Timestamp tokens are not checked.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from models.credentials.verify import keys
 from models.credentials.verify.certificates import (
     BrokenCertificate,
+    anchor_of,
+    certificate_problem,
     load_chain,
     signer_of,
     trust_of,
@@ -135,6 +139,7 @@ def _verify_one(
         return Verdict(INVALID, reason=f"broken signing certificate: {exc}", **base)
     signer = signer_of(chain[0])
     base |= {"signer": signer, "trust": trust_of(chain, config.trust_list)}
+    base["anchor"] = anchor_of(chain, config.trust_list)
     stated = header.get("x5t#S256")
     if stated is not None and stated != _x5t(signer.fingerprint):
         reason = "the certificate does not match the header's x5t#S256 thumbprint"
@@ -147,6 +152,7 @@ def _verify_one(
     except keys.BadKey as exc:
         return Verdict(INVALID, reason=str(exc), **base)
     notes += validity_notes(signer, base["signed_at"], config.now)
+    base["signer_problem"] = certificate_problem(signer, base["signed_at"], config.now)
     if "adoTst" in header or "etsiU" in (entry.get("header") or {}):
         notes.append("timestamp tokens were not checked")
     reason = f"{alg} seal verified with the certificate of {signer.organisation or signer.subject}"

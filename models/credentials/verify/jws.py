@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from models.credentials.verify import keys
 from models.credentials.verify.certificates import (
     BrokenCertificate,
+    anchor_of,
+    certificate_problem,
     load_chain,
     signer_of,
     trust_of,
@@ -113,21 +115,27 @@ def thumbprint(jwk: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _key_for(
-    jws: CompactJws, config: keys.VerifierConfig, hints: tuple[str, ...]
-) -> tuple[keys.PublicKey, Signer, str, list[str]]:
-    """(key, signer, trust, notes) or raises KeyUnavailable / BadKey / BrokenCertificate."""
+@dataclass(frozen=True)
+class _Found:
+    key: keys.PublicKey
+    signer: Signer
+    trust: str
+    anchor: str = ""
+
+
+def _key_for(jws: CompactJws, config: keys.VerifierConfig, hints: tuple[str, ...]) -> _Found:
+    """The key and who holds it, or raises KeyUnavailable / BadKey / BrokenCertificate."""
     header = jws.header
     if "jwk" in header:
         jwk = header["jwk"]
         key = keys.jwk_key(jwk)
         signer = Signer(kind="embedded jwk", id=f"jwk-thumbprint:{thumbprint(jwk)}")
         trust = "embedded key: proves the document is unchanged since signing, not who signed it"
-        return key, signer, trust, []
+        return _Found(key, signer, trust)
     if "x5c" in header:
         chain = load_chain(header["x5c"])
-        signer = signer_of(chain[0])
-        return chain[0].public_key(), signer, trust_of(chain, config.trust_list), []  # type: ignore[return-value]
+        trust, anchor = trust_of(chain, config.trust_list), anchor_of(chain, config.trust_list)
+        return _Found(chain[0].public_key(), signer_of(chain[0]), trust, anchor)  # type: ignore[arg-type]
     candidates = []
     kid = header.get("kid")
     if isinstance(kid, str) and kid:
@@ -139,7 +147,8 @@ def _key_for(
             resolved = keys.resolve(candidate, config)
         except keys.KeyUnavailable:
             continue
-        return resolved.key, Signer(kind=resolved.kind, id=resolved.id), resolved.trust, []
+        signer = Signer(kind=resolved.kind, id=resolved.id, controller=resolved.controller)
+        return _Found(resolved.key, signer, resolved.trust, resolved.anchor)
     named = ", ".join(dict.fromkeys(candidates)) or "its issuer"
     if isinstance(kid, str) and kid:
         raise keys.KeyUnavailable(
@@ -168,25 +177,47 @@ def verify_compact(
     if jws.header.get("crit"):
         crit = jws.header["crit"]
         return Verdict(UNSUPPORTED, reason=f"unsupported critical header(s) {crit!r}", **base)
+    base["signed_at"] = _issued_at(jws.payload)
     try:
-        key, signer, trust, notes = _key_for(jws, config, hints)
+        found = _key_for(jws, config, hints)
     except keys.KeyUnavailable as exc:
         return Verdict(CANNOT_VERIFY, reason=f"cannot verify offline: {exc}", **base)
     except (keys.BadKey, BrokenCertificate) as exc:
         return Verdict(INVALID, reason=str(exc), **base)
-    base |= {"signer": signer, "trust": trust}
+    signer, notes = found.signer, []
+    base |= {"signer": signer, "trust": found.trust, "anchor": found.anchor}
     try:
-        verify_signature(alg, key, jws.signing_input, jws.signature)
+        verify_signature(alg, found.key, jws.signing_input, jws.signature)
     except InvalidSignature:
         reason = "the signature does not match the document: it was changed after signing"
         return Verdict(INVALID, reason=reason, **base)
     except keys.BadKey as exc:
         return Verdict(INVALID, reason=str(exc), **base)
     if signer.kind == "certificate":
-        notes += validity_notes(signer, "", config.now)
+        notes += validity_notes(signer, base["signed_at"], config.now)
+        base["signer_problem"] = certificate_problem(signer, base["signed_at"], config.now)
     notes += _time_claims(jws.payload, config.now)
     reason = f"{alg} signature verified ({signer.kind})"
     return Verdict(VALID, reason=reason, notes=tuple(notes), **base)
+
+
+def claims_of(payload: bytes) -> dict[str, Any]:
+    try:
+        claims = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def _issued_at(payload: bytes) -> str:
+    """The JWT `iat` as ISO text ("" when absent): the time the signer states it signed."""
+    value = claims_of(payload).get("iat")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(value, dt.UTC).isoformat().replace("+00:00", "Z")
+        except (OverflowError, OSError, ValueError):
+            return ""
+    return ""
 
 
 def _time_claims(payload: bytes, now: dt.datetime) -> list[str]:

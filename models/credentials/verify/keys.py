@@ -2,7 +2,8 @@
 
 credstack never fetches a key. `did:key` carries its key in the identifier; an https key URL or a
 did:web is looked up in a local key store the deployment configures (a JSON file); certificates
-are trusted only when a configured allow-list names them. Both files ship empty.
+are trusted only when a configured allow-list names them (or the root their chain leads to). Both
+files ship empty. Local copies of status lists are configured the same way (`status_lists`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from models.credentials.verify.status_lists import StatusLists
 
 PublicKey = ed25519.Ed25519PublicKey | rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
@@ -155,16 +158,22 @@ def _read_config(path: Path, what: str, list_key: str) -> list[dict[str, Any]]:
 class KeyStore:
     """Verification-method id (exact, fragment included) → public key, from a JSON file:
 
-    {"keys": [{"id": "https://issuer.example/keys#1", "publicKeyMultibase": "z6Mk…"},
+    {"keys": [{"id": "https://issuer.example/keys#1", "publicKeyMultibase": "z6Mk…",
+               "controller": "https://issuer.example"},
               {"id": "…", "publicKeyJwk": {…}}, {"id": "…", "publicKeyPem": "-----BEGIN …"}]}
+
+    An entry is a trust anchor: it says whose key it is, `controller` (by default the id without
+    its fragment), so a proof made with it confirms that controller as the signer.
     """
 
     keys: dict[str, PublicKey] = field(default_factory=dict)
     source: str = ""
+    controllers: dict[str, str] = field(default_factory=dict)  # key id → controller, if stated
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_KEY_STORE) -> KeyStore:
         keys: dict[str, PublicKey] = {}
+        controllers: dict[str, str] = {}
         for i, entry in enumerate(_read_config(Path(path), "key store", "keys")):
             key_id = entry.get("id")
             if not isinstance(key_id, str) or not key_id:
@@ -178,53 +187,94 @@ class KeyStore:
                     keys[key_id] = pem_key(entry["publicKeyPem"])
                 else:
                     raise ValueError("expected publicKeyMultibase, publicKeyJwk or publicKeyPem")
+                controller = entry.get("controller")
+                if controller is not None and (not isinstance(controller, str) or not controller):
+                    raise ValueError("controller: expected the id of the key's holder")
             except (BadKey, ValueError) as exc:
                 raise ValueError(f"key store {path}: keys[{i}] ({key_id}): {exc}") from None
-        return cls(keys, str(path))
+            if controller:
+                controllers[key_id] = controller
+        return cls(keys, str(path), controllers)
+
+    def controller(self, key_id: str) -> str:
+        return self.controllers.get(key_id) or key_id.partition("#")[0]
 
 
 @dataclass(frozen=True)
 class TrustList:
-    """Certificates a deployment trusts (e.g. qualified seals it has checked), by SHA-256:
+    """Certificates a deployment trusts (qualified seals it has checked, or the roots that issue
+    them), by SHA-256; an entry may carry the certificate itself (base64 DER), so a chain that
+    leaves its root out can still be built to it:
 
-    {"certificates": [{"sha256": "<hex of the DER certificate>", "name": "…"}]}
+    {"certificates": [{"sha256": "<hex of the DER certificate>", "name": "…",
+                       "certificate": "<base64 DER, optional>"}]}
     """
 
     certificates: dict[str, str] = field(default_factory=dict)  # fingerprint → name
     source: str = ""
+    roots: tuple[tuple[x509.Certificate, str], ...] = ()  # listed certificates given in full
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_TRUST_LIST) -> TrustList:
         found: dict[str, str] = {}
+        roots = []
         for i, entry in enumerate(_read_config(Path(path), "trust list", "certificates")):
+            where = f"trust list {path}: certificates[{i}]"
             digest = str(entry.get("sha256", "")).lower().replace(":", "")
+            cert = None
+            if "certificate" in entry:
+                try:
+                    der = base64.b64decode(str(entry["certificate"]), validate=True)
+                    cert = x509.load_der_x509_certificate(der)
+                except ValueError as exc:
+                    raise ValueError(f"{where}: the certificate cannot be read ({exc})") from None
+                if digest and digest != fingerprint(cert):
+                    raise ValueError(f"{where}: sha256 is not the certificate's")
+                digest = fingerprint(cert)
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                raise ValueError(f"trust list {path}: certificates[{i}]: expected a sha256 hex")
+                raise ValueError(f"{where}: expected a sha256 hex")
             found[digest] = str(entry.get("name") or digest)
-        return cls(found, str(path))
+            if cert is not None:
+                roots.append((cert, found[digest]))
+        return cls(found, str(path), tuple(roots))
 
     def match(self, chain: list[x509.Certificate]) -> str | None:
-        """The allow-list name of the signing certificate, or of its issuer in the chain if that
-        issuer really signed it; None when neither is listed."""
+        """The allow-list name of the signing certificate, or of a certificate its chain leads to
+        (each link checked: issued, and signed, by the next, a CA); None when none is listed."""
         if not chain:
             return None
-        leaf = chain[0]
-        name = self.certificates.get(fingerprint(leaf))
+        name = self.certificates.get(fingerprint(chain[0]))
         if name:
             return name
-        for issuer in chain[1:]:
+        current = chain[0]
+        for depth, issuer in enumerate(chain[1:MAX_CHAIN_LINKS], start=1):
+            if not _issued_by(current, issuer):
+                break
             listed = self.certificates.get(fingerprint(issuer))
-            if listed and _issued_by(leaf, issuer):
-                return f"{listed} (issuer of the signing certificate)"
+            if listed:
+                return f"{listed} ({_WHICH.get(depth, 'in the chain')} of the signing certificate)"
+            current = issuer
+        for root, listed in self.roots:
+            if _issued_by(current, root):
+                return f"{listed} (the root the signing certificate's chain leads to)"
         return None
 
 
+MAX_CHAIN_LINKS = 10
+_WHICH = {1: "issuer"}
+
+
 def _issued_by(leaf: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """`issuer` signed `leaf` and may issue certificates (a CA, or an old root without the
+    basic-constraints extension that signed itself)."""
     try:
         leaf.verify_directly_issued_by(issuer)
+        constraints = issuer.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return issuer.subject == issuer.issuer
     except (ValueError, TypeError, InvalidSignature):
         return False
-    return True
+    return constraints.ca
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -244,14 +294,19 @@ class VerifierConfig:
     trust_list: TrustList = field(default_factory=TrustList)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     fragment_keys: bool = True
+    status_lists: StatusLists = field(default_factory=StatusLists)
 
     @classmethod
     def load(
-        cls, key_store: str | Path | None = None, trust_list: str | Path | None = None
+        cls,
+        key_store: str | Path | None = None,
+        trust_list: str | Path | None = None,
+        status_lists: tuple[str | Path, ...] | list[str | Path] = (),
     ) -> VerifierConfig:
         return cls(
             KeyStore.load(key_store or DEFAULT_KEY_STORE),
             TrustList.load(trust_list or DEFAULT_TRUST_LIST),
+            status_lists=StatusLists.load(status_lists),
         )
 
 
@@ -270,6 +325,8 @@ class ResolvedKey:
     kind: str  # "did:key" | "key store"
     id: str
     trust: str
+    anchor: str = ""  # the configured entry vouching for the key
+    controller: str = ""  # whose key that entry says it is
 
 
 def resolve(method: Any, config: VerifierConfig) -> ResolvedKey:
@@ -278,7 +335,10 @@ def resolve(method: Any, config: VerifierConfig) -> ResolvedKey:
         raise BadKey("the proof names no verification method")
     stored = config.key_store.keys.get(method)
     if stored is not None:
-        return ResolvedKey(stored, "key store", method, "key from the configured local key store")
+        controller = config.key_store.controller(method)
+        anchor = f"key store entry {method} (key of {controller})"
+        trust = "key from the configured local key store"
+        return ResolvedKey(stored, "key store", method, trust, anchor, controller)
     if method.startswith("did:key:"):
         trust = "self-certifying did:key: proves integrity; the DID itself is the signer"
         return ResolvedKey(did_key(method), "did:key", method, trust)

@@ -1,8 +1,11 @@
 """The outcome of checking one document's seal or proof, as rules and officers read it.
 
-`integrity` uses the codes of the `verification` vocabulary (rules.vocabulary), so a credential's
-`verification` element is the verdict's integrity as it stands. Everything else says who signed,
-when, whether that signer is trusted or is the awarding body, and what could not be checked.
+Separate facts: `integrity` (does the proof hold), the signer and whether a configured trust
+anchor confirms it is the awarding body (`signer_identity`), the credential's status
+(`status_check`) and its validity period (`period`). `verification` folds them into the code a
+credential's `verification` element carries (rules.vocabulary): "valid" only when integrity holds
+and nothing known speaks against it; everything else says what is known and what could not be
+checked.
 """
 
 from __future__ import annotations
@@ -22,6 +25,21 @@ _SEVERITY = {INVALID: 4, UNSUPPORTED: 3, CANNOT_VERIFY: 2, NOT_SIGNED: 1, VALID:
 STATUS_NONE = "none declared"
 STATUS_UNKNOWN = "unknown: the status list is not available offline"
 
+# Who signed, judged against the awarding body (`signer_identity`).
+CONFIRMED = "confirmed"  # a configured trust anchor vouches for the key, which is the body's
+UNCONFIRMED = "unconfirmed"  # it may be the body's: nothing configured says so
+MISMATCH = "mismatch"  # the signer names someone else than the awarding body
+# The credential's status, from its status entries (`status_check`; "" = none declared).
+ACTIVE, REVOKED, SUSPENDED, UNCHECKED = "active", "revoked", "suspended", "unchecked"
+# Its validity period (`period`; "" = the document states none).
+CURRENT, EXPIRED, NOT_YET_VALID = "current", "expired", "not_yet_valid"
+# `verification` codes beyond the integrities: integrity holds, but this is known against it.
+UNTRUSTED_SIGNER, STATUS_UNCHECKED = "untrusted_signer", "status_unchecked"
+VERIFICATIONS = (
+    *INTEGRITIES,
+    *(REVOKED, SUSPENDED, UNTRUSTED_SIGNER, EXPIRED, NOT_YET_VALID, STATUS_UNCHECKED),
+)
+
 
 @dataclass(frozen=True)
 class Signer:
@@ -37,6 +55,7 @@ class Signer:
     valid_from: dt.datetime | None = None  # certificate validity window
     valid_until: dt.datetime | None = None
     fingerprint: str = ""  # SHA-256 of the certificate (hex)
+    controller: str = ""  # whose key it is, as the configured key store says
 
 
 @dataclass(frozen=True)
@@ -52,10 +71,33 @@ class Verdict:
     path: str = ""  # where the proof sits in the document
     notes: tuple[str, ...] = ()
     parts: tuple[Verdict, ...] = field(default=())  # each proof, or embedded endorsements
+    anchor: str = ""  # the configured trust anchor vouching for the signing key ("" = none)
+    signer_identity: str = ""  # confirmed | unconfirmed | mismatch ("" = no signer named)
+    signer_problem: str = ""  # what is known against the signer (certificate not valid then)
+    status_check: str = ""  # active | revoked | suspended | unchecked ("" = none declared)
+    valid_from: dt.datetime | None = None  # the credential's validity period, as stated
+    valid_until: dt.datetime | None = None  # (validUntil, expirationDate, JWT exp, expires)
+    period: str = ""  # current | expired | not_yet_valid ("" = no period stated)
 
     def __post_init__(self) -> None:
         if self.integrity not in INTEGRITIES:
             raise ValueError(f"integrity {self.integrity!r} is not one of {INTEGRITIES}")
+
+    @property
+    def verification(self) -> str:
+        """The `verification` element: the integrity, unless it holds and something known speaks
+        against the credential (the worst first), or its status could not be checked."""
+        if self.integrity != VALID:
+            return self.integrity
+        if self.status_check in (REVOKED, SUSPENDED):
+            return self.status_check
+        if self.signer_problem:
+            return UNTRUSTED_SIGNER
+        if self.period in (EXPIRED, NOT_YET_VALID):
+            return self.period
+        if self.status_check == UNCHECKED:
+            return STATUS_UNCHECKED
+        return VALID
 
     def with_notes(self, *notes: str) -> Verdict:
         return replace(self, notes=(*self.notes, *notes))
@@ -75,8 +117,11 @@ class Verdict:
                 }
             elif f.name == "notes":
                 value = list(value)
+            elif isinstance(value, dt.datetime):
+                value = value.isoformat()
             if value not in ("", None, []):
                 out[f.name] = value
+        out["verification"] = self.verification
         return out
 
 
