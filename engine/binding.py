@@ -10,16 +10,20 @@ something the policy does not offer is not an error: it is answered "no applicab
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from engine.conversions import grade_number
 from engine.errors import EvaluationInputError
 from engine.inputs import Credential, Credits, Grade, Level, Provenance, RequestItem, Wallet
 from rules.catalogue import Scales
-from rules.numbers import NumberError, exact
+from rules.numbers import LIMIT, NumberError, exact
+from rules.numbers import text as shown
 from rules.policy import Declared, Policy, RequestKind
+from rules.vocabulary import ELEMENTS, Element
 
 MAX_TEXT = 10_000
 _COUNTRY = re.compile(r"^[A-Za-z]{2}$")
@@ -27,6 +31,9 @@ _ISCED = re.compile(r"^[0-9]{2,4}$")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _DECIMAL = re.compile(r"^-?[0-9]{1,12}(\.[0-9]{1,12})?$")
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
+# NUL breaks C-level consumers (the rule engine's JSON); lone surrogates cannot be UTF-8.
+_BAD = re.compile("[\x00\ud800-\udfff]")
+_TEXT = f"text of 1 to {MAX_TEXT:,} characters, without NUL or lone surrogates"
 
 
 class _Bad(Exception):
@@ -46,8 +53,8 @@ def typed(decl: Declared, raw: Any, scales: Scales) -> Any:
             sorted({typed(item, x.strip() if isinstance(x, str) else x, scales) for x in items})
         )
     if kind in ("text", "uri"):
-        if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_TEXT or "\x00" in raw:
-            raise _Bad(f"expected text of 1 to {MAX_TEXT:,} characters")
+        if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_TEXT or _BAD.search(raw):
+            raise _Bad(f"expected {_TEXT}")
         if kind == "uri" and not _URI.match(raw.strip()):
             raise _Bad("expected an absolute URI")
         return raw.strip()
@@ -61,16 +68,16 @@ def typed(decl: Declared, raw: Any, scales: Scales) -> Any:
     if kind == "integer":
         if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
             raw = int(raw.strip())
-        if isinstance(raw, bool) or not isinstance(raw, int) or abs(raw) > 10**11:
-            raise _Bad("expected a whole number")
+        if isinstance(raw, bool) or not isinstance(raw, int) or abs(raw) > LIMIT:
+            raise _Bad(f"expected a whole number from -{LIMIT} to {LIMIT}")
         return raw
     if kind == "decimal":
-        if isinstance(raw, str) and _DECIMAL.match(raw.strip()):
-            return exact(float(raw.strip())) if "." in raw else exact(int(raw.strip()))
         try:
+            if isinstance(raw, str) and _DECIMAL.match(raw.strip()):
+                return exact(float(raw.strip())) if "." in raw else exact(int(raw.strip()))
             return exact(raw)
-        except NumberError as exc:
-            raise _Bad(str(exc)) from None
+        except NumberError:
+            raise _Bad(f"expected a number from -{LIMIT} to {LIMIT}") from None
     if kind == "date":
         if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
             return raw
@@ -127,9 +134,9 @@ def structured(kind: str, raw: Any, scales: Scales) -> Any:
         try:
             amount = exact(float(value) if isinstance(value, str) else value)
         except (NumberError, ValueError):
-            raise _Bad("expected a number of credits") from None
-        if amount < 0:
-            raise _Bad("expected a number of credits of at least 0")
+            amount = None
+        if amount is None or not _in_range(ELEMENTS["credits"], amount):
+            raise _Bad(f"expected a number of credits{_range(ELEMENTS['credits'])}")
         return Credits(system, amount)
     if kind == "level":
         framework = scales.frameworks.get(raw.get("framework"))
@@ -172,9 +179,52 @@ class Bound:
     fact_sources: dict[str, Provenance] = field(default_factory=dict)  # "fact:NAME" → where from
 
 
+def _range(element: Element) -> str:
+    low, high = (int(x) if x is not None else None for x in (element.minimum, element.maximum))
+    if low is not None and high is not None:
+        return f" from {low} to {high}"
+    return f" of at least {low}" if low is not None else f" from -{LIMIT} to {LIMIT}"
+
+
+def _in_range(element: Element, number: Any) -> bool:
+    if isinstance(number, bool) or not isinstance(number, (int, float, Fraction)):
+        return False
+    if isinstance(number, float) and not math.isfinite(number):
+        return False
+    low, high = element.minimum, element.maximum
+    return (
+        abs(number) <= LIMIT and (low is None or number >= low) and (high is None or number <= high)
+    )
+
+
+def element_problems(credential: Credential) -> list[str]:
+    """Values of a credential's own elements outside their documented range: intake refuses
+    them, but credentials made in code or by an importer come here too."""
+    problems = []
+    for name, value in credential.values.items():
+        element = ELEMENTS[name]
+        numbers: list[Any] = []
+        if element.type in ("decimal", "integer"):
+            numbers = [value]
+        elif isinstance(value, Credits):
+            numbers = [value.value]
+        elif isinstance(value, Grade) and not isinstance(value.value, str):
+            numbers = [x for x in (value.value, value.maximum) if x is not None]
+        where = f"credentials[{credential.id}].{name}"
+        bad = [x for x in numbers if not _in_range(element, x)]
+        if bad:
+            what = "a whole number" if element.type == "integer" else "a number"
+            given = shown(bad[0]) if isinstance(bad[0], Fraction) else repr(bad[0])
+            problems.append(f"{where}: expected {what}{_range(element)}; got {given:.60}")
+        items = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(x, str) and (len(x) > MAX_TEXT or _BAD.search(x)) for x in items):
+            problems.append(f"{where}: expected {_TEXT}")
+    return problems
+
+
 def bind(policy: Policy, wallet: Wallet, credentials: list[Credential]) -> Bound:
     scales = policy.catalogue.scales
-    problems: list[str] = []
+    problems: list[str] = [p for c in credentials for p in element_problems(c)]
     by_name = {d.name: d for d in _declared(policy, "declared")}
     sources = {}  # declared element → the extension keys that fill it, own name first
     for name in by_name:

@@ -18,6 +18,9 @@ by the reference semantics into a 0/1 field before matching, and the engine test
 
 Only shapes that were tested against durable-rules are emitted: single-fact rules, equality, order
 and existence tests, `$and`/`$or`; never a join, never a regex, never a test on `sid` or `id`.
+Rules are split and packed into groups so that the network durable-rules builds from each group
+fits its fixed-size matching stack and tables (`engine.network`); a condition group too large for
+its expressions is decided by the reference semantics into a 0/1 field, like a derived test.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from engine.emit import Emit
 from engine.errors import EngineCompileError
+from engine.network import Network, fitting
 from engine.shapes import (
     FALSE,
     MAX_PATHS,
@@ -42,7 +46,7 @@ from rules.catalogue import APPLICATION, CREDENTIAL, OUTCOME
 from rules.policy import Atom, Condition, Group, Policy, Ref, TableTest
 
 # Measured limits of durable-rules 2.0.28 (see ARCHITECTURE.md); we stay well inside them.
-MAX_RULES_PER_GROUP = 62  # a fact may match at most 64 rules; +1 sentinel, +1 spare
+MAX_RULES_PER_GROUP = 62  # besides engine.network's bound on what one fact walks
 MAX_RULES = 4000
 MAX_OR_BRANCHES = 100
 MAX_FACT_FIELDS = 200
@@ -67,11 +71,12 @@ SCOPES = (CREDENTIAL, APPLICATION, OUTCOME)
 
 @dataclass(frozen=True)
 class Derived:
-    """A fact field computed in Python before asserting, for tests durable-rules cannot make:
-    the reference semantics' verdict, 1 (met), 0 (not met) or absent (unknown)."""
+    """A fact field computed in Python before asserting, for tests durable-rules cannot make
+    (and condition groups too large for its expressions): the reference semantics' verdict,
+    1 (met), 0 (not met) or absent (unknown)."""
 
     field: str
-    atom: Atom
+    atom: Atom | Group
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,7 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
 
     atoms = sorted({a for b in blocks for a in _atoms(b.group)}, key=_atom_key)
     derived_atoms = [x for x in atoms if is_derived(x, policy)]
-    derived = tuple(Derived(f"_d{i}", a) for i, a in enumerate(derived_atoms))
+    derived: tuple[Derived, ...] = tuple(Derived(f"_d{i}", a) for i, a in enumerate(derived_atoms))
     derived_of = {d.atom: d.field for d in derived}
     plain = [a for a in atoms if a not in derived_of]
     catalogue = policy.catalogue
@@ -161,55 +166,59 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
     short = {name: f"e{i}" for i, name in enumerate(sorted({a.element for a in plain}))}
     fields = tuple(sorted({a.element for a in plain}))
     emit = Emit(policy, short, derived_of, ranged)
+    modes: dict[str, str] = {}
+    wanted: list[list[tuple[str, list[Any]]]] = []  # per block: (rule name, its tests)
+    for block in blocks:
+        try:
+            rules, modes[block.id] = _block_rules(block, emit)
+        except EngineCompileError:
+            # Too large for the engine's expressions: the reference semantics decide the group
+            # into a 0/1 field (as for tests the engine cannot make), and the engine tests it.
+            field = f"_g{block.index}"
+            derived += (Derived(field, block.group),)
+            rules, modes[block.id] = (
+                [(f"{block.id}:s", [{field: 1}]), (f"{block.id}:r", [{field: 0}])],
+                "r",
+            )
+        wanted.append(rules)
     width = len(fields) + len(ranged) + len(derived)
     if width + 3 > MAX_FACT_FIELDS:
         raise EngineCompileError(
             f"policy needs {width} fact fields; at most {MAX_FACT_FIELDS - 3} fit in one fact. "
             "Split the policy."
         )
-    modes: dict[str, str] = {}
-    wanted: list[list[tuple[str, Any]]] = []  # per block: (rule name, expression)
-    for block in blocks:
-        rules: list[tuple[str, Any]] = []
-        for mode, expr in _expressions(block.group, emit):
-            modes[block.id] = mode  # the second question asked: "o" or "r"
-            if expr == FALSE:
-                continue  # e.g. only `known` tests: the block can be unknown but never fail
-            if paths(expr) > MAX_PATHS:
-                raise EngineCompileError(
-                    f"a condition group expands to {paths(expr)} alternatives in the engine; at "
-                    f"most {MAX_PATHS}. Simplify its any/all nesting."
-                )
-            for j, chunk in enumerate(chunks(expr)):
-                rules.append((f"{block.id}:{mode}" + (f":{j}" if j else ""), chunk))
-        wanted.append(rules)
     total = sum(len(r) for r in wanted)
     if total > MAX_RULES:
         raise EngineCompileError(
             f"policy compiles to {total} rules; at most {MAX_RULES}. Split the policy."
         )
 
-    # Pack blocks into rule groups: a fact copy carries one group number, so it can match at
-    # most that group's rules, which stay under the engine's 64 matches per fact.
+    # Pack rules into groups: a fact copy carries one group number, so it walks only that
+    # group's rules, which stay within the engine's fixed-size matching structures.
     ruleset: dict[str, Any] = {}
     used: list[set[str]] = []
     scopes: list[str] = []
+    network = Network()
     count = 0
     for block, rules in zip(blocks, wanted, strict=True):
-        if not used or count + len(rules) > MAX_RULES_PER_GROUP or scopes[-1] != block.scope:
-            used.append(set())
-            scopes.append(block.scope)
-            count = 0
-        g = len(used) - 1
-        count += len(rules)
-        used[g] |= {f for a in _atoms(block.group) for f in emit.fields(a)}
-        for rule_name, expr in rules:
-            tests = (
-                [{"g": g}]
-                if expr == TRUE
-                else [{"g": g}] + (expr["$and"] if list(expr) == ["$and"] else [expr])
+        for rule_name, tests in rules:
+            g = len(used) - 1
+            fits = (
+                used
+                and count < MAX_RULES_PER_GROUP
+                and scopes[-1] == block.scope
+                and network.add({"$and": [{"g": g}] + tests}) is None
             )
-            ruleset[rule_name] = {"all": [{"m": {"$and": tests}}], "cap": 100000}
+            if not fits:
+                used.append(set())
+                scopes.append(block.scope)
+                g, count, network = len(used) - 1, 0, Network()
+                why = network.add({"$and": [{"g": g}] + tests})
+                if why is not None:  # pragma: no cover - `fitting` made every piece fit alone
+                    raise EngineCompileError(f"a condition is too large for the engine: {why}")
+            count += 1
+            used[g] |= _fields(tests)
+            ruleset[rule_name] = {"all": [{"m": {"$and": [{"g": g}] + tests}}], "cap": 100000}
     n_groups = len(used)
     if n_groups > MAX_GROUPS:
         raise EngineCompileError(f"policy needs {n_groups} rule groups; at most {MAX_GROUPS}")
@@ -235,6 +244,46 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         tuple(scopes),
         ranged,
     )
+
+
+def _block_rules(block: Block, emit: Emit) -> tuple[list[tuple[str, list[Any]]], str]:
+    """The rules of a block (name, tests after the group test) and its second question."""
+    rules: list[tuple[str, list[Any]]] = []
+    mode = "o"
+    for mode, expr in _expressions(block.group, emit):
+        if expr == FALSE:
+            continue  # e.g. only `known` tests: the block can be unknown but never fail
+        if paths(expr) > MAX_PATHS:
+            raise EngineCompileError(
+                f"a condition group expands to {paths(expr)} alternatives in the engine; at "
+                f"most {MAX_PATHS}. Simplify its any/all nesting."
+            )
+        # Pieces that each fit the engine's matching stack on their own (with a group test).
+        pieces = [
+            piece[1:] for chunk in chunks(expr) for piece in fitting([{"g": 0}] + _tests(chunk))
+        ]
+        for j, tests in enumerate(pieces):
+            rules.append((f"{block.id}:{mode}" + (f":{j}" if j else ""), tests))
+    return rules, mode  # the second question asked: "o" or "r"
+
+
+def _tests(expr: Any) -> list[Any]:
+    """The tests of one rule, after its group test."""
+    if expr == TRUE:
+        return []
+    return list(expr["$and"]) if isinstance(expr, dict) and list(expr) == ["$and"] else [expr]
+
+
+def _fields(tests: list[Any]) -> set[str]:
+    """The fact fields some test of a rule reads."""
+    out: set[str] = set()
+    for t in tests:
+        ((op, body),) = t.items()
+        if op in ("$and", "$or"):
+            out |= _fields(body)
+        else:
+            out |= set(body) if op.startswith("$") else {op}
+    return out
 
 
 def canonical(group: Group) -> str:

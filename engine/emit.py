@@ -44,11 +44,18 @@ def _ends(value: Any) -> tuple:
 
 
 def _or(*tests: Any) -> Any:
-    return tests[0] if len(tests) == 1 else {"$or": list(tests)}
+    return _joined("$or", tests)
 
 
 def _and(*tests: Any) -> Any:
-    return tests[0] if len(tests) == 1 else {"$and": list(tests)}
+    return _joined("$and", tests)
+
+
+def _joined(key: str, tests: tuple) -> Any:
+    # Nested alternatives are flattened: durable-rules keeps every `$or` of a rule in one
+    # expression sequence of 32 entries, and refuses more (error 113).
+    flat = [t for x in tests for t in (x[key] if isinstance(x, dict) and list(x) == [key] else [x])]
+    return flat[0] if len(flat) == 1 else {key: flat}
 
 
 class Emit:
@@ -57,12 +64,6 @@ class Emit:
     def __init__(self, policy: Policy, short: dict, derived_of: dict, ranged: frozenset):
         self.catalogue = policy.catalogue
         self.short, self.derived_of, self.ranged = short, derived_of, ranged
-
-    def fields(self, atom: Atom) -> list[str]:
-        if atom in self.derived_of:
-            return [self.derived_of[atom]]
-        key = self.short[atom.element]
-        return [key, key + "h"] if atom.element in self.ranged else [key]
 
     def atom(self, atom: Atom, mode: str) -> Any:
         subject = self.catalogue.get(atom.element)

@@ -23,6 +23,12 @@ class EngineMemoryExceeded(EngineError):
     """An evaluation hit the worker's memory limit and its worker was replaced."""
 
 
+class EngineQuarantined(EngineError):
+    """The same evaluation (policy version and credentials) recently killed a worker (a crash, a
+    hang or a memory blow-up) and is refused until its quarantine ends: replaying it would only
+    take workers away from everyone else."""
+
+
 class EngineFailure(EngineError):
     """The evaluated function raised an ordinary Python exception inside the worker."""
 

@@ -115,7 +115,9 @@ def condition_rows(
         if isinstance(r.atom.value, TableTest):
             row["table"] = table_rows(r.atom.value, credential, ctx)
         prov = credential.provenance.get(r.atom.element)
-        if prov is not None and r.actual is not None and prov.kind != "native":
+        # An inferred value may be unknown (beyond what credstack compares): the note says why.
+        told = prov is not None and prov.kind != "native"
+        if told and (r.actual is not None or prov.kind == "inferred"):
             row["provenance"] = provenance_text(prov)
         if aspect:
             row["aspect"] = aspect

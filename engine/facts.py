@@ -13,7 +13,7 @@ from typing import Any
 from engine.compile import SCOPES, CompiledPolicy
 from engine.emit import fact_value, high_value
 from engine.lookup import NoRow, Possible
-from engine.semantics import MET, NOT_MET, Context, evaluate_atom
+from engine.semantics import MET, NOT_MET, Context, evaluate
 
 _STRINGS = ("text", "code", "country", "isced", "uri")
 
@@ -55,7 +55,8 @@ def build_facts(
             index += len(these)
             continue
         wanted = {f for g in groups for f in compiled.group_fields[g]}
-        plain = [k for k in compiled.fields if short[k] in wanted]
+        # A number known as a range has two fields; a group may test only one end.
+        plain = [k for k in compiled.fields if short[k] in wanted or short[k] + "h" in wanted]
         derived = [d for d in compiled.derived if d.field in wanted]
         for view in these:
             body: dict[str, Any] = {}
@@ -67,7 +68,7 @@ def build_facts(
                 if key in ranged:
                     body[short[key] + "h"] = high_value(value)
             for d in derived:
-                status = evaluate_atom(d.atom, view, ctx)
+                status = evaluate(d.atom, view, ctx)
                 if status == MET:
                     body[d.field] = 1
                 elif status == NOT_MET:

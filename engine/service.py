@@ -4,14 +4,32 @@ The caller sends plain data (the policy's digest, the credentials as plain dicts
 to a supervised worker; the validated policy itself travels only the first time a worker needs it,
 and each worker compiles it once per digest. A crash, hang or memory blow-up in durable-rules
 costs that one call an `EngineError` and a fresh worker, never the caller's process.
+
+An evaluation that crashed a worker or ran it out of memory (or ran past the time limit twice) is
+quarantined: the same policy version and credentials are refused at once (`EngineQuarantined`)
+for a while, so that replaying them cannot keep taking workers away from everyone else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
-from engine.errors import EngineCompileError, EngineFailure, EvaluationInputError
+from engine.errors import (
+    EngineCompileError,
+    EngineCrashed,
+    EngineFailure,
+    EngineMemoryExceeded,
+    EngineQuarantined,
+    EngineTimeout,
+    EvaluationInputError,
+)
 from engine.evaluate import evaluate
 from engine.inputs import Wallet, wallet_from_plain, wallet_to_plain
 from engine.worker import WorkerPool
@@ -19,6 +37,15 @@ from rules.policy import Policy
 
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MEMORY_MB = 1024
+QUARANTINE_SECONDS = 15 * 60.0
+QUARANTINE_SIZE = 1000  # inputs remembered at most; the oldest is forgotten first
+# The errors that cost a worker its life, what they say, and after how many within a quarantine
+# period their input is refused: a time limit can also be reached on a busy machine.
+WORKER_KILLERS = {
+    EngineCrashed: ("it crashed the worker", 1),
+    EngineMemoryExceeded: ("it ran out of memory", 1),
+    EngineTimeout: ("it ran past the time limit twice", 2),
+}
 _TARGET = "engine.service:evaluate_payload"
 _policies: dict[str, Policy] = {}  # in the worker: validated policies by document hash
 
@@ -49,6 +76,58 @@ def evaluate_payload(payload: dict[str, Any]) -> dict[str, Any]:
     return evaluate(policy, wallet, as_of, payload.get("matcher", "durable"))
 
 
+def input_digest(policy_digest: str, plain_wallet: dict[str, Any]) -> str:
+    """What identifies an evaluation's input for the quarantine: the policy version and the
+    wallet's content (credentials, applicant facts, request), whoever the learner is."""
+    content = {k: v for k, v in plain_wallet.items() if k != "learner_key"}
+    text = json.dumps([policy_digest, content], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Quarantine:
+    """Digests of inputs that killed a worker, each kept `seconds` after its latest strike, at
+    most `size` of them (thread-safe). An input is refused once it has the strikes its fault
+    needs."""
+
+    def __init__(
+        self,
+        seconds: float = QUARANTINE_SECONDS,
+        size: int = QUARANTINE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.seconds, self.size, self.clock = seconds, size, clock
+        self._entries: OrderedDict[str, tuple[float, str, int, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, digest: str, why: str, needed: int = 1) -> None:
+        with self._lock:
+            now = self.clock()
+            until, _, strikes, _ = self._entries.pop(digest, (now, "", 0, needed))
+            strikes = strikes + 1 if until > now else 1
+            self._entries[digest] = (now + self.seconds, why, strikes, needed)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def check(self, digest: str) -> None:
+        """Raise EngineQuarantined if `digest` is in quarantine."""
+        with self._lock:
+            found = self._entries.get(digest)
+            if found is not None and found[0] <= self.clock():
+                del self._entries[digest]
+                found = None
+        if found is not None and found[2] >= found[3]:
+            left = max(1, round((found[0] - self.clock()) / 60))
+            raise EngineQuarantined(
+                f"this evaluation (the same policy version and credentials) stopped the "
+                f"evaluation engine a short while ago ({found[1]}); it is refused for another "
+                f"{left} minute(s) so that it cannot hold up other evaluations. Please report it."
+            )
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
 class ContainedEvaluator:
     """Evaluate in supervised workers; one per process is enough (it is thread-safe)."""
 
@@ -57,8 +136,11 @@ class ContainedEvaluator:
         size: int = 1,
         timeout: float = DEFAULT_TIMEOUT,
         memory_limit_mb: int = DEFAULT_MEMORY_MB,
+        quarantine_seconds: float = QUARANTINE_SECONDS,
+        quarantine_size: int = QUARANTINE_SIZE,
     ):
         self.pool = WorkerPool(size=size, timeout=timeout, memory_limit_mb=memory_limit_mb)
+        self.quarantine = Quarantine(quarantine_seconds, quarantine_size)
 
     def evaluate(
         self, policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "durable"
@@ -69,6 +151,8 @@ class ContainedEvaluator:
             "as_of": as_of.isoformat(),
             "matcher": matcher,
         }
+        digest = input_digest(policy.digest, payload["wallet"])
+        self.quarantine.check(digest)
         try:
             try:
                 return self.pool.call(_TARGET, payload)
@@ -76,6 +160,9 @@ class ContainedEvaluator:
                 if exc.type_name != PolicyNotLoaded.__name__:
                     raise
             return self.pool.call(_TARGET, {**payload, "policy": policy})
+        except tuple(WORKER_KILLERS) as exc:
+            self.quarantine.add(digest, *WORKER_KILLERS[type(exc)])
+            raise
         except EngineFailure as exc:
             # Errors about the input keep their meaning across the process boundary (a 422,
             # not "engine unavailable").

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from engine import conversions as cv
@@ -32,6 +33,8 @@ from rules.numbers import (
     multiply,
     smallest,
     subtract,
+    text,
+    within,
 )
 from rules.policy import Expr, Policy
 
@@ -49,6 +52,15 @@ class View:
 
 def _inferred(source: Provenance | None, note: str) -> Provenance:
     return Provenance("inferred", source.source if source else "", note)
+
+
+def beyond(value: Any, note: str = "") -> str | None:
+    """Why a derived number is unknown, when it lies beyond ±10¹¹ (a conversion or a product of
+    large values): only within that range does the engine compare numbers exactly."""
+    if not isinstance(value, (Fraction, Interval)) or within(value):
+        return None
+    shown = f"{text(value)} lies beyond ±10¹¹, the range credstack compares, so it is unknown"
+    return f"{note}; {shown}" if note else shown
 
 
 class ViewBuilder:
@@ -88,9 +100,11 @@ class ViewBuilder:
         for key, fn in (("ects", cv.ects_of), ("workload_hours", cv.hours_of)):
             if key not in values:
                 value, note = fn(raw, self.scales, self.hours)
+                why = beyond(value, note)
                 if value is not None:
-                    values[key] = value
-                    provenance[key] = _inferred(provenance.get("credits"), note)
+                    if why is None:
+                        values[key] = value
+                    provenance[key] = _inferred(provenance.get("credits"), why or note)
         if "eqf_level" not in values:
             value, note = cv.eqf_of(raw, self.scales)
             if value is not None:
@@ -111,10 +125,12 @@ class ViewBuilder:
             built_in = self.catalogue[base].source in ("annex", "extended")
             own = raw if raw is not None and built_in else None
             value, note = self._qualified(s, own, view, base)
+            why = beyond(value, note)
             if value is not None:
-                view.values[s.key] = value
-                if note:
-                    view.provenance[s.key] = _inferred(view.provenance.get(base), note)
+                if why is None:
+                    view.values[s.key] = value
+                if why or note:
+                    view.provenance[s.key] = _inferred(view.provenance.get(base), why or note)
 
     def _qualified(self, s: Any, raw: Any, view: View, base: str) -> tuple[Any, str]:
         """A built-in element reads from the whole credential (ECTS and hours are credit too);
@@ -139,9 +155,11 @@ class ViewBuilder:
             if self.catalogue[computed.name].scope == scope:
                 value = self._expr(computed.expr, view)
                 if value is not None:
-                    view.values[computed.name] = value
                     how = expression_text(computed.expr, lambda k: self._shown(k, view))
-                    view.provenance[computed.name] = Provenance("inferred", "computed", how)
+                    why = beyond(value, how)
+                    if why is None:
+                        view.values[computed.name] = value
+                    view.provenance[computed.name] = Provenance("inferred", "computed", why or how)
         for c in policy.classifications:
             if self.catalogue[c.name].scope == scope:
                 value = self._classify(c, view)

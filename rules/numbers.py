@@ -130,10 +130,21 @@ def compare(op: str, value: Number, expected: Fraction) -> bool | None:
     return True if holds else False if fails else None
 
 
+def within(value: Number) -> bool:
+    """Whether a number (both ends of a range) lies within ±LIMIT, where comparisons are exact."""
+    lo, hi = bounds(value)
+    return -LIMIT <= lo and hi <= LIMIT
+
+
 def encode(number: Fraction) -> int:
     """The integer durable-rules compares: 2·n·SCALE when n·SCALE is whole, else the odd number
     between its neighbours. Against a constant c (c·SCALE whole, encoded 2·c·SCALE) every one of
-    =, ≠, <, ≤, >, ≥ then gives exactly the answer it gives on the fractions themselves."""
+    =, ≠, <, ≤, >, ≥ then gives exactly the answer it gives on the fractions themselves.
+
+    Within ±LIMIT the result stays below 2^53, which the engine holds exactly; beyond, it would
+    not, so a number there is refused (values are checked long before they get here)."""
+    if abs(number) > LIMIT:
+        raise NumberError(f"{text(number)} lies beyond ±{LIMIT}, where comparisons are exact")
     scaled = number * SCALE
     floor = scaled.numerator // scaled.denominator
     return 2 * floor + (0 if scaled.denominator == 1 else 1)

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from rules.errors import Problem, describe, suggest
-from rules.numbers import NumberError, constant
+from rules.numbers import LIMIT, NumberError, constant
 
 MAX_LIST = 100  # longer value lists would exceed what the engine may hang off one condition
 _ISCED = re.compile(r"^[0-9]{2,4}$")
@@ -146,6 +146,9 @@ class ValueReader:
             self._problem(path, f"expected {_range_text(kind, low, high)} for {name}", raw)
             return INVALID
         if kind == "integer":
+            if abs(raw) > LIMIT:
+                self._problem(path, f"expected a whole number from -{LIMIT} to {LIMIT}", raw)
+                return INVALID
             return int(raw)
         try:
             return constant(raw)
@@ -157,7 +160,11 @@ class ValueReader:
 def _range_text(kind: str, low: float | None, high: float | None) -> str:
     what = "a whole number" if kind == "integer" else "a number"
     if low is not None and high is not None:
-        return f"{what} from {low:g} to {high:g}"
+        return f"{what} from {_shown(low)} to {_shown(high)}"
     if low is not None:
-        return f"{what} of at least {low:g}"
+        return f"{what} of at least {_shown(low)}"
     return what
+
+
+def _shown(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"

@@ -39,6 +39,8 @@ class Vocabulary:
 
 
 SNB = "http://data.europa.eu/snb"
+# `verification` codes of a proof that holds while something known speaks against the credential
+_BUT = "revoked suspended untrusted_signer expired not_yet_valid status_unchecked".split()
 
 VOCABULARIES: MappingProxyType[str, Vocabulary] = MappingProxyType(
     {
@@ -133,6 +135,7 @@ VOCABULARIES: MappingProxyType[str, Vocabulary] = MappingProxyType(
                     Term("not_signed", "not signed"),
                     Term("unsupported", "unsupported proof method"),
                     Term("cannot_verify", "cannot verify offline"),
+                    *(Term(code, f"signature valid, {code.replace('_', ' ')}") for code in _BUT),
                 ),
             ),
         )
@@ -173,6 +176,8 @@ class Element:
     mandatory: bool = False
     vocabulary: str | None = None
     usable_in_rules: bool = True
+    # The range of a number element (credits and grade: of the number they carry), checked where
+    # values come in; every number the engine compares lies within ±10¹¹ (rules.numbers.LIMIT).
     minimum: float | None = None
     maximum: float | None = None
     annex: bool = True  # an Annex I element (False: credstack's structured extensions)
@@ -223,17 +228,19 @@ _ELEMENTS = (
         "ects",
         "notional workload (ECTS)",
         "decimal",
-        "ECTS credits. When only hours are known, the policy's hours-per-ECTS conversion "
-        "infers it and the explanation says so.",
+        "ECTS credits, 0 to 10,000. When only hours are known, the policy's hours-per-ECTS "
+        "conversion infers it and the explanation says so.",
         mandatory=True,
         minimum=0,
+        maximum=10_000,
     ),
     Element(
         "workload_hours",
         "notional workload (hours)",
         "decimal",
-        "Notional learning hours.",
+        "Notional learning hours, 0 to 300,000 (10,000 ECTS at 30 hours).",
         minimum=0,
+        maximum=300_000,
     ),
     Element(
         "eqf_level",
@@ -287,8 +294,11 @@ _ELEMENTS = (
         "grade",
         "grade achieved",
         "grade",
-        "Grade as awarded: text, or {scheme, value} (points also carry max). Rules compare it "
-        "in a grade scheme; it stays out of logs and the audit trail.",
+        "Grade as awarded: text, or {scheme, value} (points also carry max; numbers from "
+        "-1,000,000 to 1,000,000). Rules compare it in a grade scheme; it stays out of logs and "
+        "the audit trail.",
+        minimum=-1_000_000,
+        maximum=1_000_000,
     ),
     Element(
         "stackability",
@@ -308,7 +318,7 @@ _ELEMENTS = (
         "verification",
         "verification status",
         "code",
-        "Outcome of checking the document's seal or proof.",
+        "Outcome of checking the document's seal or proof, its status and validity period.",
         vocabulary="verification",
     ),
     Element(
@@ -326,7 +336,9 @@ _EXTENDED = (
         "credit value",
         "credits",
         "{system, value}: credit in a credit system (ECTS, NZ credits, CATS, US semester hours, "
-        "...); rules read it in any system, converted exactly.",
+        "...), a value from 0 to 1,000,000; rules read it in any system, converted exactly.",
+        minimum=0,
+        maximum=1_000_000,
         annex=False,
     ),
     Element(

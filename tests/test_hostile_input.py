@@ -6,6 +6,7 @@ a traceback, and nothing is written."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -95,14 +96,14 @@ def test_a_reopen_reason_with_a_bidi_override_is_refused(db, alpha):
 
 def test_a_policy_with_text_that_is_not_unicode_is_refused_with_its_path(client, alpha):
     document = policy_variant(title="Recognition \ud800")
-    raw = json.dumps({"document": document})  # json escapes the lone surrogate as \\ud800
+    raw = json.dumps(document)  # json escapes the lone surrogate as \\ud800
     response = client.post(
         "/api/v1/policies",
         data=raw,
         headers=alpha.auth("admin", **{"Content-Type": "application/json"}),
     )
     assert response.status_code == 400
-    assert "invalid Unicode at document.title" in response.json["error"]["message"]
+    assert "invalid Unicode at title" in response.json["error"]["message"]
 
 
 def test_the_command_line_refuses_such_a_policy_without_a_traceback(tmp_path):
@@ -116,3 +117,43 @@ def test_the_command_line_refuses_such_a_policy_without_a_traceback(tmp_path):
     bidi.write_text('id: x\ntitle: "Credit \\u202e"\n', encoding="utf-8")
     result = CliRunner().invoke(cli, ["policy", "check", str(bidi)])
     assert result.exit_code == 2 and "right-to-left override, U+202E" in result.output
+
+
+def _too_wide_for_one_fact() -> dict:
+    """Valid policy language, but more fields than one engine fact can carry."""
+    doc = policy_variant()
+    for key in ("recognition", "targets", "equivalences", "exclusions", "examples"):
+        doc.pop(key, None)
+    doc["elements"] = {f"e{i}": {"type": "decimal"} for i in range(210)}
+    doc["criteria"] = [
+        {"id": f"k{i}", "title": "K", "about": "each_credential",
+         "when": [{"element": f"e{i}", "op": "gte", "value": 1}]}
+        for i in range(210)
+    ]  # fmt: skip
+    return doc
+
+
+def test_a_policy_the_engine_cannot_run_is_refused_when_checked_and_published(
+    client, alpha, tmp_path
+):
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps(_too_wide_for_one_fact()), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["policy", "check", str(path)])
+    assert result.exit_code == 2 and "the engine cannot run this policy" in result.output
+    body = _too_wide_for_one_fact()
+    response = client.post("/api/v1/policies", json=body, headers=alpha.auth("admin"))
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "fact fields" in response.json["error"]["message"]
+
+
+def test_credentials_the_policy_cannot_read_exit_2_not_as_an_engine_fault(tmp_path):
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"applicant": {"admission_offer": "perhaps"}}), "utf-8")
+    result = CliRunner().invoke(cli, [
+        "evaluate", "--policy", str(root / "policies" / "university-admissions.yaml"),
+        "--wallet", str(root / "learners" / "amira-haddad.json"),
+        "--request", str(request), "--as-of", "2026-09-01",
+    ])  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "applicant.admission_offer" in result.output and "engine error" not in result.output

@@ -186,3 +186,69 @@ def test_input_errors_keep_their_type_across_the_process_boundary():
             evaluator.evaluate(p, twice, dt.date(2026, 9, 1))
         ok = evaluator.evaluate(p, Wallet("k", (Credential.of("c", {}),)), dt.date(2026, 9, 1))
     assert ok["outcomes"][0]["status"] == "unknown"
+
+
+def test_an_input_that_killed_a_worker_is_quarantined(monkeypatch):
+    import datetime as dt
+
+    from engine import service
+    from engine.errors import EngineQuarantined
+    from engine.inputs import Credential, Wallet
+    from tests.builders import policy
+
+    p = policy(
+        recognition=[
+            {
+                "id": "r",
+                "title": "R",
+                "checks": {"level": [{"element": "eqf_level", "op": "gte", "value": 6}]},
+            }
+        ]
+    )
+    as_of = dt.date(2026, 9, 1)
+    monkeypatch.setattr(service, "_TARGET", T + "evaluate_or_crash")
+    now = [0.0]
+    crashing = (Credential.of("crash", {"eqf_level": 6}),)
+    with service.ContainedEvaluator(quarantine_seconds=900) as evaluator:
+        evaluator.quarantine.clock = lambda: now[0]
+        with pytest.raises(EngineCrashed):
+            evaluator.evaluate(p, Wallet("a", crashing), as_of)
+        calls = evaluator.pool.stats()["calls"]
+        # Replayed, by anyone: refused at once, without a worker.
+        with pytest.raises(EngineQuarantined, match="refused for another 15 minute"):
+            evaluator.evaluate(p, Wallet("someone else", crashing), as_of)
+        assert evaluator.pool.stats()["calls"] == calls
+        # Other inputs are evaluated as usual.
+        fine = Wallet("a", (Credential.of("c", {"eqf_level": 6}),))
+        assert evaluator.evaluate(p, fine, as_of)["outcomes"][0]["status"] == "met"
+        # When the quarantine ends the input is tried again.
+        now[0] = 901.0
+        with pytest.raises(EngineCrashed):
+            evaluator.evaluate(p, Wallet("a", crashing), as_of)
+        assert evaluator.pool.stats()["crashes"] == 2
+    assert issubclass(EngineQuarantined, EngineError)
+
+
+def test_the_quarantine_is_bounded_and_expires():
+    from engine.errors import EngineQuarantined
+    from engine.service import Quarantine
+
+    now = [0.0]
+    quarantine = Quarantine(seconds=60, size=2, clock=lambda: now[0])
+    for digest in ("a", "b", "c"):
+        quarantine.add(digest, "it crashed the worker")
+    assert len(quarantine) == 2
+    quarantine.check("a")  # the oldest was forgotten
+    for digest in ("b", "c"):
+        with pytest.raises(EngineQuarantined, match="crashed the worker"):
+            quarantine.check(digest)
+    now[0] = 60.0
+    quarantine.check("b")
+    quarantine.check("c")
+    assert len(quarantine) == 0
+    # A time limit can be reached on a busy machine: the same input is refused the second time.
+    quarantine.add("slow", "it ran past the time limit twice", needed=2)
+    quarantine.check("slow")
+    quarantine.add("slow", "it ran past the time limit twice", needed=2)
+    with pytest.raises(EngineQuarantined, match="time limit twice"):
+        quarantine.check("slow")

@@ -44,8 +44,22 @@ _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 def _range(element: Element) -> str:
     low, high = element.minimum, element.maximum
     if low is not None and high is not None:
-        return f" from {low:g} to {high:g}"
-    return f" ≥ {low:g}" if low is not None else ""
+        return f" from {shown(low)} to {shown(high)}"
+    return f" ≥ {shown(low)}" if low is not None else ""
+
+
+def shown(number: float) -> str:
+    """A range end as written in a message: 10000, not 1e+04."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def in_range(element: Element, number: Any) -> bool:
+    """A finite number within the element's range (a structured element: of its number)."""
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        return False
+    if isinstance(number, float) and not math.isfinite(number):
+        return False
+    return _in_range(element, number)
 
 
 def _in_range(element: Element, number: float) -> bool:

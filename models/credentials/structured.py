@@ -21,7 +21,9 @@ from models.credentials.fields import (
     MAX_TEXT,
     DateField,
     ElementField,
+    _range,
     _text,
+    in_range,
 )
 from models.errors import expected
 from rules.numbers import exact
@@ -60,8 +62,9 @@ class StructuredField(ElementField):
                 amount = float(amount)
             if isinstance(amount, bool) or not isinstance(amount, (int, float)):
                 raise ValidationError(expected("a number of credits", value["value"]))
-            if not math.isfinite(amount) or not 0 <= amount <= 10**9:
-                raise ValidationError(expected("a number of credits from 0", value["value"]))
+            if not in_range(self.element, amount):
+                what = f"a number of credits{_range(self.element)}"
+                raise ValidationError(expected(what, value["value"]))
             return Credits(scale, exact(amount))
         level = value["level"]
         level = str(level) if isinstance(level, int) and not isinstance(level, bool) else level
@@ -92,6 +95,9 @@ class StructuredField(ElementField):
                 return Grade(scheme, _text(grade, "a grade", 40).strip())
         if len(numbers) != (2 if top is not None else 1) or not all(map(math.isfinite, numbers)):
             raise ValidationError(expected("a grade and its maximum as numbers", value))
+        if not all(in_range(self.element, x) for x in numbers):
+            what = f"a grade (and maximum) as numbers{_range(self.element)}"
+            raise ValidationError(expected(what, value))
         return Grade(scheme, exact(grade), exact(top) if top is not None else None)
 
 

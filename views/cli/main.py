@@ -19,7 +19,8 @@ from typing import Any
 import click
 from marshmallow import ValidationError
 
-from engine.errors import EngineError
+from engine.compile import compile_policy
+from engine.errors import EngineCompileError, EngineError, EvaluationInputError
 from engine.examples import compare
 from engine.inputs import Wallet
 from engine.service import ContainedEvaluator
@@ -51,7 +52,7 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except (PolicyError, IntakeError) as exc:
+        except (PolicyError, IntakeError, EvaluationInputError, EngineCompileError) as exc:
             click.echo(str(exc), err=True)
             sys.exit(EXIT_INVALID)
         except EngineError as exc:
@@ -164,8 +165,13 @@ def policy_check(files: tuple[str, ...], library: tuple[str, ...]) -> None:
     for name in files:
         try:
             _, p = read_policy(name, library)
+            compile_policy(p)  # what the engine cannot run is refused here, not at evaluation
         except PolicyError as exc:
             click.echo(str(exc), err=True)
+            failed = True
+            continue
+        except EngineCompileError as exc:
+            click.echo(f"{name}: the engine cannot run this policy: {exc}", err=True)
             failed = True
             continue
         n = len(p.rule_ids())
@@ -337,11 +343,21 @@ def vocabulary(markdown: bool) -> None:
 @click.option("--quick", is_flag=True, help="A subset of the cells; under a minute.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--profile", "with_profile", is_flag=True, help="Also profile 200 rules × 50.")
-def bench(quick: bool, as_json: bool, with_profile: bool) -> None:
+@click.option(
+    "--load", "under_load", is_flag=True,
+    help="Only this: small evaluations alone and while three large ones run (p50/p99).",
+)  # fmt: skip
+def bench(quick: bool, as_json: bool, with_profile: bool, under_load: bool) -> None:
     from bench.costs import profile
     from bench.report import format_profile, format_report
     from bench.run import run
 
+    if under_load:
+        from bench.load import format_load, run_load
+
+        figures = run_load()
+        click.echo(json.dumps(figures, indent=2) if as_json else format_load(figures))
+        return
     progress = None if as_json else (lambda line: click.echo(line, err=True))
     result = run(quick=quick, progress=progress)
     if with_profile:
