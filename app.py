@@ -10,9 +10,16 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from engine.errors import EngineCompileError, EngineError, EvaluationInputError
+from engine.errors import (
+    EngineCompileError,
+    EngineError,
+    EngineQuarantined,
+    EvaluationInputError,
+)
+from models.desk.checkpoints import AuditKeyError
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
 from rules.errors import PolicyError
 from views import context
@@ -58,10 +65,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=os.environ.get("CREDSTACK_SECRET_KEY", DEV_SECRET),
         # Keys learners' pseudonyms (HMAC of their ids); unset means the development key.
         LEARNER_KEY_SECRET=os.environ.get("CREDSTACK_LEARNER_KEY_SECRET"),
+        # Signs the audit checkpoints (Ed25519); unset means the development key.
+        AUDIT_KEY=os.environ.get("CREDSTACK_AUDIT_KEY"),
+        # Where the desk writes checkpoints: unset means `checkpoints/` beside the database,
+        # empty switches them off; one after every N new entries or when the newest is T s old.
+        AUDIT_CHECKPOINT_DIR=os.environ.get("CREDSTACK_AUDIT_CHECKPOINT_DIR"),
+        AUDIT_CHECKPOINT_EVERY=100,
+        AUDIT_CHECKPOINT_MAX_AGE=3600,
         DATABASE=os.environ.get(
             "CREDSTACK_DB", os.path.join(app.instance_path, "credstack.sqlite")
         ),
         MAX_CONTENT_LENGTH=int(os.environ.get("CREDSTACK_MAX_BYTES", 2 * 1024 * 1024)),
+        # Reverse proxies in front of the app whose X-Forwarded-For is trusted: login throttling
+        # counts per client address, which behind a proxy only its header knows.
+        TRUSTED_PROXIES=int(os.environ.get("CREDSTACK_TRUSTED_PROXIES", 0)),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
@@ -77,12 +94,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "refusing to start outside development with the development learner-key secret: "
             "set CREDSTACK_LEARNER_KEY_SECRET"
         )
+    if app.config["ENV_NAME"] != "development" and not app.config["AUDIT_KEY"]:
+        raise ConfigurationError(
+            "refusing to start outside development with the development audit key: "
+            "set CREDSTACK_AUDIT_KEY (`credstack audit keygen` prints one)"
+        )
     if app.config["ENV_NAME"] != "development":
         app.config["SESSION_COOKIE_SECURE"] = True
 
+    if app.config["TRUSTED_PROXIES"]:
+        proxies = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     app.after_request(_security_headers)
     _register_error_handlers(app)
-    context.init_app(app)
+    try:
+        context.init_app(app)
+    except AuditKeyError as exc:
+        raise ConfigurationError(f"refusing to start: CREDSTACK_AUDIT_KEY: {exc}") from None
     pages.register(app)
     api.register(app)
 
@@ -110,6 +138,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (IntakeError, 422, "Invalid credentials"),
     (EngineCompileError, 422, "Policy too large for the engine"),
     (EvaluationInputError, 422, "Credentials cannot be evaluated"),
+    (EngineQuarantined, 503, "Evaluation refused for now"),
     (EngineError, 503, "Evaluation engine unavailable"),
 )
 

@@ -16,6 +16,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from engine.errors import EngineQuarantined
 from models.desk import admin as desk_admin
 from models.desk import cases as desk
 from models.store import database as store
@@ -214,6 +215,26 @@ def test_evaluate_reports_wallet_and_policy_problems_with_their_paths(client, al
     body = error(post(client, "/api/v1/evaluate", inline, alpha.auth()), 422)
     assert body["title"] == "Invalid policy"
     assert any(p["path"] == "policy_document.purpos" for p in body["problems"])
+
+
+def test_evaluate_refuses_numbers_beyond_their_range_and_quarantined_inputs_clearly(
+    api_app, client, alpha
+):
+    huge = wallet("farid-rahimi")
+    huge["credentials"][0]["ects"] = 1e16  # used to fail inside the engine (a 503)
+    body = error(post(client, "/api/v1/evaluate", evaluate_body(wallet=huge), alpha.auth()), 422)
+    assert body["fields"]["wallet.credentials[0].ects"] == (
+        "expected a number from 0 to 10000; got 1e+16"
+    )
+
+    class Quarantining:
+        def evaluate(self, *args: object) -> None:
+            raise EngineQuarantined("this evaluation stopped the evaluation engine; refused")
+
+    api_app.extensions["credstack_evaluator"] = Quarantining()
+    body = error(post(client, "/api/v1/evaluate", evaluate_body(), alpha.auth()), 503)
+    assert body["title"] == "Evaluation refused for now"
+    assert body["message"] == "this evaluation stopped the evaluation engine; refused"
 
 
 def test_evaluate_another_organisations_policy_is_404(client, db, alpha, beta):

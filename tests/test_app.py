@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import SECURITY_HEADERS, ConfigurationError, create_app
+from models.desk.checkpoints import generate_key
 
 
 @pytest.fixture
@@ -18,10 +19,18 @@ def test_refuses_to_start_outside_development_with_the_default_secret(tmp_path):
         create_app({"ENV_NAME": "production", "SECRET_KEY": "dev"})
     with pytest.raises(ConfigurationError, match="CREDSTACK_LEARNER_KEY_SECRET"):
         create_app({"ENV_NAME": "production", "SECRET_KEY": "x" * 32})
-    app = create_app(
-        {"ENV_NAME": "production", "SECRET_KEY": "x" * 32, "LEARNER_KEY_SECRET": "y" * 32}
-    )
+    secrets = {"ENV_NAME": "production", "SECRET_KEY": "x" * 32, "LEARNER_KEY_SECRET": "y" * 32}
+    with pytest.raises(ConfigurationError, match="CREDSTACK_AUDIT_KEY"):
+        create_app(secrets)
+    app = create_app({**secrets, "AUDIT_KEY": generate_key()})
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+@pytest.mark.parametrize("key", ["not a key", "c2hvcnQ=", "-----BEGIN PRIVATE KEY-----\nAAAA\n"])
+def test_refuses_to_start_with_an_audit_key_that_is_not_an_ed25519_private_key(key):
+    with pytest.raises(ConfigurationError, match="CREDSTACK_AUDIT_KEY") as refused:
+        create_app({"AUDIT_KEY": key})  # in development too: a set key must be usable
+    assert key not in str(refused.value)  # the key is never echoed
 
 
 def test_health_and_security_headers(client):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from models.desk import cases as desk_ops
+from models.desk.checkpoints import generate_key
 from tests.desk_builders import (
     ENGINE,
     PASSWORD,
@@ -100,7 +101,11 @@ def test_login_page_is_labelled_and_sets_a_safe_session_cookie(desk, web):
 
 def test_session_cookie_is_secure_outside_development(tmp_path):
     built = build_app(
-        tmp_path, ENV_NAME="production", SECRET_KEY="s" * 40, LEARNER_KEY_SECRET="k" * 40
+        tmp_path,
+        ENV_NAME="production",
+        SECRET_KEY="s" * 40,
+        LEARNER_KEY_SECRET="k" * 40,
+        AUDIT_KEY=generate_key(),
     )
     client = built.app.test_client()
     page = client.get("/login", base_url="https://desk.example")
@@ -143,18 +148,22 @@ def test_logout_revokes_the_server_side_session(desk, web):
     assert browser.get("/cases").status_code == 303
 
 
-def test_login_is_rate_limited_per_email_and_per_address(tmp_path):
-    built = build_app(tmp_path, LOGIN_LIMIT_PER_EMAIL=3, LOGIN_LIMIT_PER_ADDRESS=5)
+def test_login_is_throttled_per_address_and_pair_but_never_locks_the_account(tmp_path):
+    built = build_app(tmp_path, LOGIN_THROTTLE_PER_PAIR=3, LOGIN_THROTTLE_PER_ADDRESS=5)
     browser = Browser(built.app.test_client())
     for _ in range(3):
         assert browser.login(built.a.officer.email, "wrong password!!").status_code == 401
-    blocked = browser.login(built.a.officer.email)  # the right password, but too late
-    assert blocked.status_code == 429 and "Too many failed attempts" in text(blocked)
+    waits = browser.login(built.a.officer.email)  # the right password, from the guessing address
+    assert waits.status_code == 429 and "Too many failed attempts" in text(waits)
+    assert waits.headers["Retry-After"] == "1"
     assert browser.login(built.a.viewer.email).status_code == 303  # another e-mail is fine
     browser = Browser(built.app.test_client())
     for _ in range(2):
         browser.login(built.b.viewer.email, "wrong password!!")
     assert browser.login(built.b.officer.email).status_code == 429  # the address is spent
+    elsewhere = Browser(built.app.test_client())
+    elsewhere.client.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    assert elsewhere.login(built.a.officer.email).status_code == 303  # the account is not locked
 
 
 # ---- CSRF --------------------------------------------------------------------------------------

@@ -1,17 +1,24 @@
-"""What every request shares: the database connection and the contained evaluator.
+"""What every request shares: the database connection, the contained evaluator and the desk's
+own audit checkpoints.
 
 One connection per request (closed at teardown) and one evaluator per app (its worker processes
-outlive requests, so compiled policies are reused).
+outlive requests, so compiled policies are reused). After a request that used the database, a
+cheap look at the trail's newest entry decides whether a signed checkpoint is due
+(`CheckpointSchedule`); it is written after the response has gone out, on a connection of its own,
+and a failure is logged (the kind of error and its message: no personal data), never raised.
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, Response, current_app, g
 
 from engine.service import ContainedEvaluator
 from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET
+from models.desk.checkpoints import CheckpointSchedule, load_signing_key
 from models.store import database as store
 
 
@@ -44,8 +51,53 @@ def get_evaluator() -> ContainedEvaluator:
     return evaluator
 
 
+def checkpoint_directory(config: Any) -> Path | None:
+    """AUDIT_CHECKPOINT_DIR; unset: `checkpoints/` beside the database; empty: none."""
+    configured = config.get("AUDIT_CHECKPOINT_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    database = str(config["DATABASE"])
+    return None if database == ":memory:" else Path(database).parent / "checkpoints"
+
+
+def _checkpoint_when_due(response: Response) -> Response:
+    schedule = current_app.extensions.get("credstack_checkpoints")
+    db = g.get("db")
+    if schedule is None or db is None:
+        return response
+    try:
+        if schedule.due(store.newest_seq(db)):
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            write = functools.partial(_write_checkpoint, app, schedule, app.config["DATABASE"])
+            response.call_on_close(write)
+    except Exception as exc:  # a checkpoint never fails a request
+        current_app.logger.warning("audit checkpoint check failed: %s: %s", type(exc).__name__, exc)
+    return response
+
+
+def _write_checkpoint(app: Flask, schedule: CheckpointSchedule, database: str) -> None:
+    try:
+        db = store.open_db(database, migrate=False)
+        try:
+            schedule.write(db)
+        finally:
+            db.close()
+    except Exception as exc:  # after the response: nobody to tell but the log
+        app.logger.warning("audit checkpoint not written: %s: %s", type(exc).__name__, exc)
+
+
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(close_db)
+    key = load_signing_key(app.config.get("AUDIT_KEY"))  # a bad key fails here, at start
+    directory = checkpoint_directory(app.config)
+    if directory is not None:
+        app.extensions["credstack_checkpoints"] = CheckpointSchedule(
+            directory,
+            key,
+            every=int(app.config.get("AUDIT_CHECKPOINT_EVERY", 100)),
+            max_age=float(app.config.get("AUDIT_CHECKPOINT_MAX_AGE", 3600)),
+        )
+        app.after_request(_checkpoint_when_due)
 
 
 def shutdown(app: Flask) -> Any:

@@ -1,7 +1,8 @@
 """The decision desk's domain: cases and their operations (`cases`), what staff read (`reads`),
-administration of staff and policies (`admin`), the rules a decision must obey
-(`decision_rules`), the records and their schemas (`records`, `record_schemas`), the audit chain's
-hashing (`audit`) and the demo seed (`seed`).
+administration of staff and policies (`admin`), logging in with throttling (`logins`), the rules
+a decision must obey (`decision_rules`), the records and their schemas (`records`,
+`record_schemas`), the audit chain's hashing (`audit`), its signed checkpoints and the audit key
+(`checkpoints`) and the demo seed (`seed`).
 
 May import `rules`, `engine`, `models.credentials` and `models.errors`; it reaches SQLite only
 through `models.store`, never through sqlite-utils or sqlite3 itself.

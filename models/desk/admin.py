@@ -18,6 +18,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from engine.compile import compile_policy
 from models.desk.cases import ANY_ROLE, require
 from models.desk.records import (
     AuditEntry,
@@ -171,6 +172,7 @@ def publish_policy(db: DB, user: User, document: Mapping[str, Any]) -> PolicyVer
     require(user, "admin")
     plain = json.loads(json.dumps(document, default=_plain, ensure_ascii=False))
     policy = load_policy(plain, source="policy")
+    compile_policy(policy)  # `EngineCompileError` (422): a policy no case could be evaluated under
     version, _ = store_policies.publish_policy(
         db,
         user,

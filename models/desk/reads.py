@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.explain import provenance_text
 from engine.inputs import wallet_from_plain
-from models.desk.audit import ChainReport
+from models.desk.audit import TrailReport
 from models.desk.cases import ANY_ROLE, DECIDING, Evaluator, case_policy, require
 from models.desk.decision_rules import outcome_statuses
 from models.desk.records import (
@@ -240,7 +240,7 @@ def export_case(db: DB, user: User, case_id: int) -> CaseFile:
     return found
 
 
-def verify_audit(db: DB, user: User) -> ChainReport:
-    """Verify the user's organisation's audit chain."""
+def verify_audit(db: DB, user: User) -> TrailReport:
+    """Verify the user's organisation's audit chain and the rows its entries record."""
     require(user, *ANY_ROLE)
     return store.verify_audit(db, user.organisation_id)

@@ -181,6 +181,28 @@ class AuditEntry:
     details: Mapping[str, Any]
     prev_hash: str
     hash: str
+    # The row the entry records ("decisions:12") and the sha256 of its bound columns then; both
+    # None for an entry that records no row, or one written before entries bound their rows.
+    row_ref: str | None = None
+    row_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Failed log-ins counted for one account, one client address or one (account, address)
+    pair, within the window; `key` names it for clearing and holds no e-mail or address."""
+
+    kind: str  # "account", "address" or "pair"
+    key: str
+    failures: int
+    last_failure_at: str
+    delay: float  # the wait the newest failure imposed (account: every address, per attempt)
+    waiting_until: str | None  # pair and address: no attempt is checked before then
+    user_id: int | None = None
+    user_email: str | None = None
+    organisation_id: int | None = None
+    address: str | None = None
+    address_hash: str | None = None
 
 
 @dataclass(frozen=True)

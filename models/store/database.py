@@ -1,14 +1,14 @@
 """Storage core: the connection, the write transaction, the audit trail and organisations.
 
 Beside it: `users` (staff, sessions, API tokens), `policies` (policy versions, learners),
-`cases` (cases, snapshots, status events), `decisions` (evaluations, decisions) and `schema` (the
-migrations). The store modules (`models/store/`) are the only code that imports sqlite-utils;
-everything above them calls intent-named functions, so another database can be put behind the
-same contract tests. Reads take the caller's organisation id and never return another
-organisation's rows (a foreign id looks absent: `NotFound`). Every write runs in `_write`, which
-begins IMMEDIATE: a deferred BEGIN that reads first and writes later cannot take the write lock
-when another connection committed in between, and fails with "database is locked" whatever the
-busy timeout.
+`cases` (cases, snapshots, status events), `decisions` (evaluations, decisions), `bindings` (the
+row each audit entry binds, and the check of every audited row) and `schema` (the migrations).
+The store modules (`models/store/`) are the only code that imports sqlite-utils; everything above
+them calls intent-named functions, so another database can be put behind the same contract tests.
+Reads take the caller's organisation id and never return another organisation's rows (a foreign
+id looks absent: `NotFound`). Every write runs in `_write`, which begins IMMEDIATE: a deferred
+BEGIN that reads first and writes later cannot take the write lock when another connection
+committed in between, and fails with "database is locked" whatever the busy timeout.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from models.desk.audit import GENESIS, ChainReport, canonical, entry_hash, verify_chain
+from models.desk.audit import GENESIS, TrailReport, canonical, entry_hash, verify_chain
 from models.desk.records import AuditEntry, Organisation, User
 from models.errors import Conflict, NotFound
+from models.store.bindings import ALL, bind, check_records
 from models.store.schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 5_000
-ALL = object()  # audit_entries(): every chain, for the instance-wide `audit verify`
+# ALL (from `bindings`) as an organisation id: every chain, for the instance-wide `audit verify`.
 
 
 class DB(Database):
@@ -151,7 +152,10 @@ def append_audit(
     subject: str,
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to its organisation's chain, inside the caller's write transaction."""
+    """Append one entry to its organisation's chain, inside the caller's write transaction.
+
+    An entry of an event that records a row (`bindings.EVENTS`) commits to the row as it is now.
+    """
     if not db.write_depth:
         raise RuntimeError("audit entries are written inside the change they record")
     last = _one(
@@ -163,23 +167,25 @@ def append_audit(
     seq = db.conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit").fetchone()[0]
     at = now()
     body = dict(details or {})
-    digest = entry_hash(seq, at, organisation_id, actor_id, event, subject, body, prev_hash)
-    _insert(
-        db,
-        "audit",
-        {
-            "seq": seq,
-            "at": at,
-            "organisation_id": organisation_id,
-            "actor_id": actor_id,
-            "event": event,
-            "subject": subject,
-            "details": to_json(body),
-            "prev_hash": prev_hash,
-            "hash": digest,
-        },
+    row_ref, row_hash = bind(db.conn, event, subject, body)
+    digest = entry_hash(
+        seq, at, organisation_id, actor_id, event, subject, body, prev_hash, row_ref, row_hash
     )
-    return AuditEntry(seq, at, organisation_id, actor_id, event, subject, body, prev_hash, digest)
+    stored = {
+        "seq": seq,
+        "at": at,
+        "organisation_id": organisation_id,
+        "actor_id": actor_id,
+        "event": event,
+        "subject": subject,
+        "details": to_json(body),
+        "prev_hash": prev_hash,
+        "hash": digest,
+        "row_ref": row_ref,
+        "row_hash": row_hash,
+    }
+    _insert(db, "audit", stored)
+    return AuditEntry(**{**stored, "details": body})
 
 
 def record_event(
@@ -218,11 +224,61 @@ def audit_entries(
             json.loads(row["details"]),
             row["prev_hash"],
             row["hash"],
+            row["row_ref"],
+            row["row_hash"],
         )
 
 
-def verify_audit(db: DB, organisation_id: int | None | object = ALL) -> ChainReport:
-    return verify_chain(audit_entries(db, organisation_id))
+@contextmanager
+def _snapshot(db: DB) -> Iterator[DB]:
+    """One read transaction: every query inside sees the same committed state (WAL)."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.conn.execute("COMMIT")
+
+
+def verify_audit(db: DB, organisation_id: int | None | object = ALL) -> TrailReport:
+    """The chain (or one organisation's) and every audited row against the entry recording it,
+    read as one snapshot: a change committed meanwhile cannot look like a row without entry."""
+    with _snapshot(db):
+        chain = verify_chain(audit_entries(db, organisation_id))
+        records = check_records(db.conn, organisation_id)
+    return TrailReport(
+        chain, records.problems, records.matched, records.unbound, records.unbound_last_seq
+    )
+
+
+def newest_seq(db: DB) -> int:
+    return db.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM audit").fetchone()[0]
+
+
+def chain_heads(db: DB) -> list[dict[str, Any]]:
+    """Each chain's organisation, length, newest seq and hash, read as one consistent snapshot."""
+    rows = _all(
+        db,
+        "SELECT a.organisation_id, n.length, a.seq, a.hash FROM audit a JOIN (SELECT "
+        "organisation_id, count(*) AS length, max(seq) AS head FROM audit GROUP BY "
+        "organisation_id) n ON a.seq = n.head ORDER BY a.organisation_id IS NOT NULL, "
+        "a.organisation_id",
+    )
+    keys = (("organisation", "organisation_id"), ("length",) * 2, ("seq",) * 2, ("hash",) * 2)
+    return [{key: row[column] for key, column in keys} for row in rows]
+
+
+def chain_entry_at(db: DB, organisation_id: int | None, position: int) -> tuple[int, str] | None:
+    """(seq, hash) of the entry at a 1-based position of one chain, or None past its end."""
+    if position < 1:
+        return None
+    row = db.conn.execute(
+        "SELECT seq, hash FROM audit WHERE organisation_id IS ? ORDER BY seq LIMIT 1 OFFSET ?",
+        [organisation_id, position - 1],
+    ).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 # ---- organisations and staff -----------------------------------------------------------------

@@ -234,3 +234,54 @@ def _initial(db: Database) -> None:
 @MIGRATIONS(name="0002_snapshot_received_on")
 def _snapshot_received_on(db: Database) -> None:
     _run_script(db, "ALTER TABLE case_snapshots ADD COLUMN received_on TEXT;")
+
+
+# Each audit entry commits to the row it records: the row's reference ("decisions:12") and the
+# sha256 of its bound columns (`bindings`), both inside the entry's hash. Entries written before
+# keep NULL in both and their hashes; `audit verify` reports them as not bound.
+@MIGRATIONS(name="0003_audit_binds_records")
+def _audit_binds_records(db: Database) -> None:
+    _run_script(db, "ALTER TABLE audit ADD COLUMN row_ref TEXT;")
+    _run_script(db, "ALTER TABLE audit ADD COLUMN row_hash TEXT;")
+
+
+# Login throttling: failed log-ins counted in the database (shared by every worker, kept across
+# restarts) and the waits announced to addresses trying an account under attack. State, not
+# records: rows expire, are forgotten after a successful log-in and are cleared by admins, so
+# these tables are neither append-only nor bound by audit entries. A delay column is NULL when
+# the failure no longer counts for that throttle (cleared, or the pair logged in since). The
+# account of an e-mail address that is no user's is a keyed hash of it, never the address.
+_LOGIN_THROTTLE = """
+CREATE TABLE login_failures (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    account TEXT NOT NULL CHECK (account GLOB 'user:*' OR account GLOB 'email:*'),
+    user_id INTEGER REFERENCES users(id),
+    address TEXT NOT NULL,
+    address_hash TEXT NOT NULL,
+    pair_delay REAL CHECK (pair_delay IS NULL OR pair_delay >= 0),
+    address_delay REAL CHECK (address_delay IS NULL OR address_delay >= 0),
+    account_delay REAL CHECK (account_delay IS NULL OR account_delay >= 0),
+    pair_until TEXT,
+    address_until TEXT
+) STRICT;
+
+CREATE TABLE login_waits (
+    account TEXT NOT NULL,
+    address_hash TEXT NOT NULL,
+    ready_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (account, address_hash)
+) STRICT;
+
+CREATE INDEX login_failures_pair ON login_failures(account, address_hash);
+CREATE INDEX login_failures_address ON login_failures(address_hash);
+CREATE INDEX login_failures_expiry ON login_failures(expires_at);
+CREATE INDEX login_waits_expiry ON login_waits(expires_at);
+"""
+
+
+@MIGRATIONS(name="0004_login_throttle")
+def _login_throttle(db: Database) -> None:
+    _run_script(db, _LOGIN_THROTTLE)

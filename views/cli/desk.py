@@ -1,4 +1,4 @@
-"""Command-line commands of the decision desk: database set-up, staff, audit check and replay.
+"""Command-line commands of the decision desk: database set-up, staff, audit trail and replay.
 
 Wire them into the `credstack` group with `for c in desk_commands: cli.add_command(c)`. The
 database is the `--db` option, else `$CREDSTACK_DB`, else `instance/credstack.sqlite`. Every
@@ -10,6 +10,7 @@ replay mismatch), 2 the request was refused (bad input, unknown id, conflict, no
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -22,6 +23,8 @@ import click
 from engine.errors import EngineError
 from engine.service import ContainedEvaluator
 from models.desk import admin as desk_admin
+from models.desk import checkpoints
+from models.desk import logins as desk_logins
 from models.desk import reads as desk_read
 from models.desk.records import ROLES
 from models.desk.seed import seed_demo
@@ -137,20 +140,122 @@ def users_create(
     click.echo(f"created {user.role} {user.email} (user {user.id}) in {organisation}")
 
 
-@click.group("audit", help="Check the tamper-evident audit trail.")
+@users.command(
+    "throttles",
+    help="List the login throttles (failed log-ins per account, address and account from one "
+    "address); --clear KEY forgets one throttle's failures (recorded in the audit trail).",
+)
+@db_option
+@click.option("--clear", "key", help="The key of a throttle, as listed, to clear.")
+@handled
+def users_throttles(db_path: str, key: str | None) -> None:
+    with opened(db_path) as db:
+        if key:
+            cleared = desk_logins.clear_instance_throttle(db, key)
+            click.echo(f"cleared {key}: {cleared} failed log-in(s) no longer count for it")
+            return
+        found = desk_logins.instance_throttles(db)
+    if not found:
+        click.echo("no login throttles")
+    for t in found:
+        who = f"user {t.user_id} ({t.user_email})" if t.user_id else ""
+        if t.kind == "account" and not t.user_id:
+            who = "an e-mail address that is no user's"
+        where = f"from {t.address}" if t.kind == "pair" else t.address or ""
+        wait = (
+            f"every address waits {t.delay:g} s per attempt"
+            if t.kind == "account"
+            else f"waits until {t.waiting_until}"
+        )
+        click.echo(f"{t.key}\n  {t.kind}: {' '.join(filter(None, [who, where]))}; "
+                   f"{t.failures} failure(s), last {t.last_failure_at}; {wait}")  # fmt: skip
+
+
+@click.group("audit", help="Check the tamper-evident audit trail; sign checkpoints of it.")
 def audit() -> None:
     pass
 
 
-@audit.command("verify", help="Verify every organisation's hash chain; report the first break.")
+def signing_key() -> checkpoints.Ed25519PrivateKey:
+    """CREDSTACK_AUDIT_KEY, else the development key (refused outside CREDSTACK_ENV=development)."""
+    text = os.environ.get("CREDSTACK_AUDIT_KEY")
+    if not text:
+        if os.environ.get("CREDSTACK_ENV", "development") != "development":
+            raise checkpoints.AuditKeyError(
+                "CREDSTACK_AUDIT_KEY is not set (outside development there is no default key)"
+            )
+        click.echo("note: CREDSTACK_AUDIT_KEY is not set; using the development key", err=True)
+    return checkpoints.load_signing_key(text)
+
+
+@audit.command(
+    "verify",
+    help="Verify every organisation's hash chain and every audited row against the entry that "
+    "recorded it; with --checkpoint, also that no entry up to a signed checkpoint was removed "
+    "or rewritten (signature checked with --public-key, else with CREDSTACK_AUDIT_KEY's).",
+)
 @db_option
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A checkpoint written by `audit checkpoint` or the desk (repeatable).",
+)
+@click.option(
+    "--public-key",
+    envvar="CREDSTACK_AUDIT_PUBLIC_KEY",
+    help="The key checkpoints must be signed with: base64 or PEM (or CREDSTACK_AUDIT_PUBLIC_KEY).",
+)
 @handled
-def audit_verify(db_path: str) -> None:
+def audit_verify(db_path: str, checkpoint_files: tuple[str, ...], public_key: str | None) -> None:
+    documents = [
+        (name, checkpoints.read_checkpoint(Path(name).read_bytes(), name))
+        for name in checkpoint_files
+    ]
+    if documents:
+        key = checkpoints.load_public_key(public_key) if public_key else signing_key().public_key()
     with opened(db_path) as db:
         report = store.verify_audit(db)
-    click.echo(str(report), err=not report.ok)
-    if not report.ok:
+        verdicts = [checkpoints.verify_checkpoint(db, doc, key, name) for name, doc in documents]
+    ok = report.ok and all(v.ok for v in verdicts)
+    lines = [str(report), *map(str, verdicts)]
+    lines.append("audit trail verified" if ok else "audit trail NOT verified")
+    click.echo("\n".join(lines), err=not ok)
+    if not ok:
         sys.exit(EXIT_FAILED)
+
+
+@audit.command(
+    "checkpoint",
+    help="Sign a checkpoint of every chain's head (length, newest seq and hash, time) with "
+    "CREDSTACK_AUDIT_KEY; keep it away from the database, for `audit verify --checkpoint`.",
+)
+@db_option
+@click.option("--out", type=click.Path(dir_okay=False), help="Write it to FILE (default: stdout).")
+@handled
+def audit_checkpoint(db_path: str, out: str | None) -> None:
+    key = signing_key()
+    with opened(db_path) as db:
+        document = checkpoints.make_checkpoint(db, key)
+    text = checkpoints.checkpoint_text(document)
+    if out:
+        checkpoints.write_file(Path(out), text)
+    else:
+        click.echo(text, nl=False)
+    body = document["checkpoint"]
+    entries = sum(chain["length"] for chain in body["chains"])
+    click.echo(f"checkpoint of {len(body['chains'])} chains ({entries} entries), "
+               f"key {body['key_id']}{f': {out}' if out else ''}", err=True)  # fmt: skip
+
+
+@audit.command("keygen", help="Print a new audit key (for CREDSTACK_AUDIT_KEY) on stdout.")
+def audit_keygen() -> None:
+    private = checkpoints.generate_key()
+    public = checkpoints.load_signing_key(private).public_key()
+    click.echo(private)
+    click.echo(f"public key (for verifiers): {checkpoints.public_text(public)}", err=True)
+    click.echo(f"key id: {checkpoints.key_id(public)}; keep the private key secret", err=True)
 
 
 @click.command("replay", help="Evaluate a decided case again under its exact policy version.")

@@ -1,4 +1,4 @@
-"""The audit page: the organisation's newest trail entries and the verdict on its hash chain."""
+"""The audit page: the newest trail entries and the verdict on the chain and the rows it binds."""
 
 from __future__ import annotations
 

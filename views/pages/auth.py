@@ -1,20 +1,19 @@
-"""Logging in and out: server-side sessions, a rate limit on failed logins.
+"""Logging in and out: server-side sessions; failed log-ins throttled in the database.
 
-The limit counts failed attempts per client address and per e-mail address in a sliding window,
-in memory (each server process keeps its own count, which bounds guessing per process; the audit
-trail records every failure). A blocked attempt is refused before any password is checked.
+The throttle (`models.desk.logins`) counts failures per account, per client address and per
+(account, address) pair in the database, shared by every server process. A waiting attempt gets
+429 with Retry-After before any password is checked. Its numbers are the app config keys in
+`models.desk.logins.CONFIG`.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
 from models.desk import admin as desk_admin
+from models.desk import logins as desk_logins
 from models.errors import Forbidden, InvalidInput
 from views.context import get_db
 from views.pages.forms import LoginForm, load_form
@@ -23,50 +22,9 @@ from views.pages.web import SESSION_COOKIE, safe_next, set_cookie
 bp = Blueprint("auth", __name__)
 
 
-class LoginLimiter:
-    """At most `per_key` failures per key (address, e-mail) within `window` seconds."""
-
-    def __init__(self, per_address: int, per_email: int, window: float):
-        self.limits = {"address": per_address, "email": per_email}
-        self.window = window
-        self.failures: dict[tuple[str, str], deque[float]] = {}
-        self.lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self.failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def blocked(self, keys: list[tuple[str, str]]) -> bool:
-        now = time.monotonic()
-        with self.lock:
-            return any(len(self._recent(k, now)) >= self.limits[k[0]] for k in keys)
-
-    def failed(self, keys: list[tuple[str, str]]) -> None:
-        now = time.monotonic()
-        with self.lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-            if len(self.failures) > 100_000:  # bound memory under a spray of addresses
-                self.failures = {k: v for k, v in self.failures.items() if v}
-
-    def succeeded(self, email_key: tuple[str, str]) -> None:
-        with self.lock:
-            self.failures.pop(email_key, None)
-
-
-def limiter() -> LoginLimiter:
-    found = current_app.extensions.get("credstack_login_limiter")
-    if found is None:
-        config = current_app.config
-        found = LoginLimiter(
-            config.get("LOGIN_LIMIT_PER_ADDRESS", 20),
-            config.get("LOGIN_LIMIT_PER_EMAIL", 5),
-            config.get("LOGIN_LIMIT_WINDOW_SECONDS", 15 * 60),
-        )
-        current_app.extensions["credstack_login_limiter"] = found
-    return found
+def throttle_secret() -> bytes:
+    """The key of the hashes that stand for addresses and unknown e-mail addresses."""
+    return str(current_app.config["SECRET_KEY"]).encode("utf-8")
 
 
 @bp.get("/")
@@ -89,19 +47,22 @@ def login_post() -> Any:
         values = load_form(LoginForm(), form)
     except InvalidInput as exc:
         return render_template("login.html", form=shown, errors=exc.fields), 422
-    email = values["email"].lower()
-    keys = [("address", request.remote_addr or "-"), ("email", email)]
-    if limiter().blocked(keys):
-        message = "Too many failed attempts. Wait a few minutes and try again."
-        return render_template("login.html", form=shown, errors={"_schema": message}), 429
     db = get_db()
-    hasher = current_app.config.get("PASSWORD_HASHER", desk_admin.PASSWORDS)
     try:
-        user = desk_admin.authenticate(db, values["email"], values["password"], hasher=hasher)
+        user = desk_logins.login(
+            db,
+            values["email"],
+            values["password"],
+            request.remote_addr,
+            secret=throttle_secret(),
+            settings=desk_logins.ThrottleSettings.from_config(current_app.config),
+            hasher=current_app.config.get("PASSWORD_HASHER", desk_admin.PASSWORDS),
+        )
+    except desk_logins.Throttled as exc:
+        page = render_template("login.html", form=shown, errors={"_schema": str(exc)})
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     except Forbidden as exc:
-        limiter().failed(keys)
         return render_template("login.html", form=shown, errors={"_schema": str(exc)}), 401
-    limiter().succeeded(keys[1])
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         desk_admin.end_session(db, old)

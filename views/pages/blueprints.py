@@ -1,4 +1,5 @@
-"""Server-rendered pages (login, case queue, case page, decisions, policies, audit).
+"""Server-rendered pages (login, case queue, case page, decisions, policies, audit, login
+throttles).
 
 Each area is a blueprint in its own module; `views.pages.web` holds what they share (the logged-in
 user, CSRF, cookies) and `views.pages.present` the words the templates use.
@@ -8,14 +9,24 @@ from __future__ import annotations
 
 from flask import Flask
 
+from models.desk import logins as desk_logins
 from views.pages import audit as audit_pages
-from views.pages import auth, cases, decisions, health, policies, present, web
+from views.pages import auth, cases, decisions, health, logins, policies, present, web
 
-BLUEPRINTS = (auth.bp, cases.bp, decisions.bp, policies.bp, audit_pages.bp, health.bp)
+BLUEPRINTS = (
+    auth.bp,
+    cases.bp,
+    decisions.bp,
+    policies.bp,
+    audit_pages.bp,
+    logins.bp,
+    health.bp,
+)
 
 
 def register(app: Flask) -> None:
     """Add the page blueprints to the app."""
+    desk_logins.ThrottleSettings.from_config(app.config)  # a bad number fails at start
     web.init_app(app)
     present.init_app(app)
     for blueprint in BLUEPRINTS:
