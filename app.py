@@ -14,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from engine.errors import (
+    EngineBusy,
     EngineCompileError,
     EngineError,
     EngineQuarantined,
@@ -72,6 +73,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         AUDIT_CHECKPOINT_DIR=os.environ.get("CREDSTACK_AUDIT_CHECKPOINT_DIR"),
         AUDIT_CHECKPOINT_EVERY=100,
         AUDIT_CHECKPOINT_MAX_AGE=3600,
+        # Engine workers of this web process (one per core by default: under gunicorn with W
+        # processes, cores / W each), how many evaluations may wait for one, and how many
+        # evaluations one member of staff may start per minute in this process.
+        ENGINE_WORKERS=int(os.environ.get("CREDSTACK_ENGINE_WORKERS", os.cpu_count() or 1)),
+        ENGINE_MAX_WAITING=int(os.environ.get("CREDSTACK_ENGINE_MAX_WAITING", 16)),
+        EVALUATIONS_PER_MINUTE=int(os.environ.get("CREDSTACK_EVALUATIONS_PER_MINUTE", 120)),
         DATABASE=os.environ.get(
             "CREDSTACK_DB", os.path.join(app.instance_path, "credstack.sqlite")
         ),
@@ -139,6 +146,7 @@ _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
     (EngineCompileError, 422, "Policy too large for the engine"),
     (EvaluationInputError, 422, "Credentials cannot be evaluated"),
     (EngineQuarantined, 503, "Evaluation refused for now"),
+    (EngineBusy, 503, "Evaluation engine busy"),
     (EngineError, 503, "Evaluation engine unavailable"),
 )
 
@@ -148,7 +156,11 @@ def _register_error_handlers(app: Flask) -> None:
         status, title = next((s, t) for kind, s, t in _STATUS if isinstance(exc, kind))
         problems = [{"path": p.path, "message": p.message} for p in getattr(exc, "problems", ())]
         fields = getattr(exc, "fields", None)
-        return _error_response(status, title, str(exc), problems, fields)
+        body, status = _error_response(status, title, str(exc), problems, fields)
+        response = app.make_response((body, status))
+        if isinstance(exc, EngineBusy):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     for kind, _, _ in _STATUS:
         app.register_error_handler(kind, handle)

@@ -29,6 +29,18 @@ class EngineQuarantined(EngineError):
     take workers away from everyone else."""
 
 
+class EngineBusy(EngineError):
+    """No worker could start the evaluation in time, or too many wait already; try again after
+    `retry_after` seconds. Nothing was evaluated."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message, retry_after)
+        self.message, self.retry_after = message, retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class EngineFailure(EngineError):
     """The evaluated function raised an ordinary Python exception inside the worker."""
 

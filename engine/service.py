@@ -21,7 +21,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from engine.admission import Admission
 from engine.errors import (
+    EngineBusy,
     EngineCompileError,
     EngineCrashed,
     EngineFailure,
@@ -36,6 +38,8 @@ from engine.worker import WorkerPool
 from rules.policy import Policy
 
 DEFAULT_TIMEOUT = 20.0
+# An evaluation of more rules × credentials than this never takes the last free worker.
+LARGE_ABOVE = 2000
 DEFAULT_MEMORY_MB = 1024
 QUARANTINE_SECONDS = 15 * 60.0
 QUARANTINE_SIZE = 1000  # inputs remembered at most; the oldest is forgotten first
@@ -138,13 +142,39 @@ class ContainedEvaluator:
         memory_limit_mb: int = DEFAULT_MEMORY_MB,
         quarantine_seconds: float = QUARANTINE_SECONDS,
         quarantine_size: int = QUARANTINE_SIZE,
+        max_waiting: int | None = None,
+        large_above: int = LARGE_ABOVE,
     ):
         self.pool = WorkerPool(size=size, timeout=timeout, memory_limit_mb=memory_limit_mb)
         self.quarantine = Quarantine(quarantine_seconds, quarantine_size)
+        self.admission = Admission(size, max_waiting, large_above)
+        self.timeout = timeout
 
     def evaluate(
-        self, policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "durable"
+        self,
+        policy: Policy,
+        wallet: Wallet,
+        as_of: dt.date,
+        matcher: str = "durable",
+        organisation: str = "",
     ) -> dict[str, Any]:
+        """The explained result. The time limit counts from this call, waiting included; an
+        evaluation that cannot start in time raises `EngineBusy`. `organisation` takes turns
+        with the others for the workers."""
+        deadline = time.monotonic() + self.timeout
+        cost = len(policy.rule_ids()) * max(1, len(wallet.credentials))
+        with self.admission.slot(organisation, cost, deadline):
+            return self._evaluate(policy, wallet, as_of, matcher, deadline)
+
+    def _evaluate(
+        self, policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str, deadline: float
+    ) -> dict[str, Any]:
+        def left() -> float:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise EngineBusy("the time for this evaluation ran out before it could start")
+            return remaining
+
         payload: dict[str, Any] = {
             "digest": policy.digest,
             "wallet": wallet_to_plain(wallet),
@@ -155,11 +185,11 @@ class ContainedEvaluator:
         self.quarantine.check(digest)
         try:
             try:
-                return self.pool.call(_TARGET, payload)
+                return self.pool.call(_TARGET, payload, timeout=left())
             except EngineFailure as exc:
                 if exc.type_name != PolicyNotLoaded.__name__:
                     raise
-            return self.pool.call(_TARGET, {**payload, "policy": policy})
+            return self.pool.call(_TARGET, {**payload, "policy": policy}, timeout=left())
         except tuple(WORKER_KILLERS) as exc:
             self.quarantine.add(digest, *WORKER_KILLERS[type(exc)])
             raise

@@ -32,7 +32,9 @@ ENIC, UNIVERSITY = "enic-recognition.yaml", "university-admissions.yaml"
 class InProcess:
     """The engine without the worker process: deterministic and fast enough for tests."""
 
-    def evaluate(self, policy: Any, wallet: Any, as_of: dt.date) -> dict[str, Any]:
+    def evaluate(
+        self, policy: Any, wallet: Any, as_of: dt.date, *, organisation: str = ""
+    ) -> dict[str, Any]:
         return evaluate(policy, wallet, as_of)
 
 

@@ -228,7 +228,7 @@ def test_evaluate_refuses_numbers_beyond_their_range_and_quarantined_inputs_clea
     )
 
     class Quarantining:
-        def evaluate(self, *args: object) -> None:
+        def evaluate(self, *args: object, **kwargs: object) -> None:
             raise EngineQuarantined("this evaluation stopped the evaluation engine; refused")
 
     api_app.extensions["credstack_evaluator"] = Quarantining()

@@ -29,7 +29,7 @@ class _Once:
     def __init__(self) -> None:
         self.result: dict[str, Any] | None = None
 
-    def evaluate(self, policy: Any, wallet: Any, as_of: Any) -> dict[str, Any]:
+    def evaluate(self, policy: Any, wallet: Any, as_of: Any, **_: Any) -> dict[str, Any]:
         if self.result is None:
             self.result = ENGINE.evaluate(policy, wallet, as_of)
         return self.result

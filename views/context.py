@@ -46,6 +46,7 @@ def get_evaluator() -> ContainedEvaluator:
         evaluator = ContainedEvaluator(
             size=current_app.config.get("ENGINE_WORKERS", 1),
             timeout=current_app.config.get("ENGINE_TIMEOUT", 20.0),
+            max_waiting=current_app.config.get("ENGINE_MAX_WAITING"),
         )
         current_app.extensions["credstack_evaluator"] = evaluator
     return evaluator

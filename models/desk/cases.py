@@ -56,7 +56,9 @@ DECIDING = ("accept", "override")
 class Evaluator(Protocol):
     """What the desk needs from the engine: `engine.service.ContainedEvaluator` in production."""
 
-    def evaluate(self, policy: Policy, wallet: Wallet, as_of: dt.date) -> dict[str, Any]: ...
+    def evaluate(
+        self, policy: Policy, wallet: Wallet, as_of: dt.date, *, organisation: str = ""
+    ) -> dict[str, Any]: ...
 
 
 def require(user: User, *roles: str) -> None:
@@ -245,9 +247,8 @@ def evaluate_case(db: DB, user: User, case_id: int, evaluator: Evaluator) -> Eva
     policy = validated_policy(
         store_policies.get_policy(db, org, case.policy_id, case.policy_version)
     )
-    result = evaluator.evaluate(
-        policy, wallet_from_plain(dict(snapshot.credentials)), case.application_date
-    )
+    wallet = wallet_from_plain(dict(snapshot.credentials))  # organisations take turns for workers
+    result = evaluator.evaluate(policy, wallet, case.application_date, organisation=str(org))
     with store.transaction(db):
         now_case = store_cases.get_case(db, org, case_id)
         if (

@@ -215,7 +215,8 @@ def replay(db: DB, user: User, case_id: int, evaluator: Evaluator) -> ReplayRepo
         raise Conflict("the case has no evaluation to replay yet")
     snapshot = store_cases.get_snapshot(db, org, stored.snapshot_id)
     policy = case_policy(db, case)
-    result = evaluator.evaluate(policy, wallet_from_plain(dict(snapshot.credentials)), stored.as_of)
+    wallet = wallet_from_plain(dict(snapshot.credentials))
+    result = evaluator.evaluate(policy, wallet, stored.as_of, organisation=str(org))
     before, after = outcome_statuses(stored.result), outcome_statuses(result)
     differences = tuple(
         f"{rule}: stored {before.get(rule)}, replayed {after.get(rule)}"

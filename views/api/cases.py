@@ -31,6 +31,7 @@ from views.api.schemas import (
 from views.api.support import ApiDoc, acting_user, json_body, query, reply
 from views.api.support import route as api_route
 from views.context import get_db, get_evaluator, learner_key_secret
+from views.rates import count_evaluation
 
 CASE = CaseSchema()
 CASE_PAGE = CasePageSchema()
@@ -149,13 +150,14 @@ def replay_case(case_id: int) -> Any:
     "/cases/<int:case_id>/evaluations",
     "POST",
     ApiDoc("Evaluate the case's latest credentials under its policy version (body: none or {})",
-           "evaluations", "officer", response=EVALUATION, status=201, errors=WRITE + (503,)),
+           "evaluations", "officer", response=EVALUATION, status=201, errors=WRITE + (429, 503)),
 )  # fmt: skip
 def create_evaluation(case_id: int) -> Any:
     user = acting_user()
     desk.require(user, "officer")
     if request.get_data(cache=True):
         load_input(Strict(), json_body())  # nothing to give: an unknown field is a 422
+    count_evaluation(user.id)
     evaluation = desk.evaluate_case(get_db(), user, case_id, get_evaluator())
     location = url_for(".get_evaluation", case_id=case_id, evaluation_id=evaluation.id)
     return reply(EVALUATION, evaluation, 201, location)

@@ -38,7 +38,8 @@ ERRORS = {
     413: "The body is larger than the server accepts",
     415: "The body is not sent as application/json",
     422: "Invalid input: `fields` or `problems` name each path and what is wrong",
-    503: "The evaluation engine is unavailable; nothing was stored",
+    429: "Too many evaluations started this minute; Retry-After says when to try again",
+    503: "The evaluation engine is busy or unavailable (Retry-After when busy); nothing was stored",
 }
 DESCRIPTION = """\
 Recognition and stacking decisions on micro-credentials. Authenticate with an API token

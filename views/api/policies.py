@@ -32,6 +32,7 @@ from views.api.schemas import (
 from views.api.support import ApiDoc, acting_user, json_body, query, reply
 from views.api.support import route as api_route
 from views.context import get_db, get_evaluator, learner_key_secret
+from views.rates import count_evaluation
 
 ME = MeSchema()
 POLICY_LIST = PolicyVersionSchema(many=True)
@@ -62,7 +63,7 @@ def me() -> Any:
         "any role",
         body=EvaluateRequestSchema,
         response=EvaluationResultSchema(),
-        errors=(400, 401, 404, 413, 415, 422, 503),
+        errors=(400, 401, 404, 413, 415, 422, 429, 503),
     ),
 )
 def evaluate() -> Any:
@@ -87,7 +88,9 @@ def evaluate() -> Any:
         raise InvalidInput(fields) from None
     asked = wallet.request.date if wallet.request is not None else None
     as_of = values["as_of"] or asked or dt.datetime.now(dt.UTC).date()
-    return reply(None, get_evaluator().evaluate(policy, wallet, as_of))
+    count_evaluation(acting_user().id)
+    organisation = str(acting_user().organisation_id)
+    return reply(None, get_evaluator().evaluate(policy, wallet, as_of, organisation=organisation))
 
 
 def _inline_policy(document: dict[str, Any]) -> Policy:

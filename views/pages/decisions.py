@@ -30,6 +30,7 @@ from views.pages.forms import (
 from views.pages.forms import wallet_document as read_wallet
 from views.pages.web import current_user, form_fields, login_required, see_other
 from views.pages.web import uploaded as uploaded_file
+from views.rates import count_evaluation
 
 bp = Blueprint("decisions", __name__)
 
@@ -44,6 +45,7 @@ def _rejected(case_id: int, name: str, exc: Exception, form: dict[str, Any]) -> 
 @login_required
 def evaluate(case_id: int) -> Any:
     try:
+        count_evaluation(current_user().id)
         evaluation = desk.evaluate_case(get_db(), current_user(), case_id, get_evaluator())
     except Conflict as exc:
         return _rejected(case_id, "evaluate", exc, {})

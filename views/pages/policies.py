@@ -22,6 +22,7 @@ from views.context import get_db, get_evaluator, learner_key_secret
 from views.pages.forms import PolicyForm, SandboxForm, load_form, policy_document, wallet_document
 from views.pages.web import current_user, form_fields, login_required, see_other
 from views.pages.web import uploaded as uploaded_file
+from views.rates import count_evaluation
 
 bp = Blueprint("policies", __name__)
 
@@ -55,7 +56,7 @@ def _policy_page(
         stored=stored,
         policy=policy,
         versions=sorted(versions, key=lambda v: (v.published_at, v.id), reverse=True),
-        examples=_run_examples(policy),
+        examples=_run_examples(policy, str(user.organisation_id)),
         document=json.dumps(dict(stored.document), indent=2, ensure_ascii=False),
         form=form or {"as_of": dt.date.today().isoformat()},
         errors=errors or {},
@@ -63,7 +64,7 @@ def _policy_page(
     ), status
 
 
-def _run_examples(policy: Any) -> list[dict[str, Any]]:
+def _run_examples(policy: Any, organisation: str) -> list[dict[str, Any]]:
     """Each attached example evaluated now, with its expectation met or not."""
     evaluator = get_evaluator()
     rows = []
@@ -73,7 +74,7 @@ def _run_examples(policy: Any) -> list[dict[str, Any]]:
         except IntakeError as exc:
             rows.append({"example": example, "problems": [str(p) for p in exc.problems]})
             continue
-        result = evaluator.evaluate(policy, wallet, example.as_of)
+        result = evaluator.evaluate(policy, wallet, example.as_of, organisation=organisation)
         rows.append({"example": example, "problems": compare(example, result)})
     return rows
 
@@ -101,7 +102,11 @@ def try_policy(policy_id: str, version: str) -> Any:
             raise InvalidInput(fields) from None
     except InvalidInput as exc:
         return _policy_page(policy_id, version, form=form, errors=exc.fields, status=422)
-    result = get_evaluator().evaluate(desk.validated_policy(stored), wallet, values["as_of"])
+    count_evaluation(user.id)
+    result = get_evaluator().evaluate(
+        desk.validated_policy(stored), wallet, values["as_of"],
+        organisation=str(user.organisation_id),
+    )  # fmt: skip
     return _policy_page(policy_id, version, form=form, result=result)
 
 
