@@ -34,6 +34,8 @@ class Problem:
     targets: tuple[Target, ...]  # topologically ordered, then by id
     eligible: dict[tuple[str, str], frozenset[int]]  # (target, slot) → credential indexes
     check: Callable[[Target, frozenset[int]], bool]  # totals, shares, providers on a set
+    # A necessary condition on (target, base, pool): False skips a target that cannot be met.
+    possible: Callable[[Target, frozenset[int], list[int]], bool] | None
     overlaps: Callable[[int, int], bool] | None  # None: the policy has no overlap rule
     order: tuple[int, ...]  # preference order of credential indexes
     share_credentials: bool  # double counting allowed
@@ -76,9 +78,11 @@ def fillings(
         frozenset().union(*(met[ref].total for ref in t.builds_on)) if t.builds_on else frozenset()
     )
     pool = [i for i in p.order if i in available and i not in base]
-    quick = list(_walk(p, t, base, pool, 0, (), (), minimum_only=True))
+    if p.possible is not None and not p.possible(t, base, pool):
+        return
     seen = set()
-    for f in quick:
+    # Lazily: a caller that takes the first filling must not pay for enumerating the rest.
+    for f in _walk(p, t, base, pool, 0, (), (), minimum_only=True):
         seen.add(f.own)
         yield f
     for f in _walk(p, t, base, pool, 0, (), (), minimum_only=False):

@@ -73,7 +73,8 @@ class Stacking:
         return Problem(
             targets=self.targets,
             eligible=eligible,
-            check=lambda t, chosen: not self.shortfalls(t, chosen, strict),
+            check=lambda t, chosen: self.meets(t, chosen, strict),
+            possible=lambda t, base, pool: self.possible(t, base, pool, strict),
             overlaps=self._overlaps if self.policy.settings.overlap_element else None,
             order=self.order,
             share_credentials=self.policy.settings.double_counting == "allowed",
@@ -93,6 +94,57 @@ class Stacking:
         """The ECTS of a set: the low ends when strict, the high ends when optimistic."""
         end = 0 if strict else 1
         return sum((self.ects[i][end] for i in chosen if self.ects[i]), Fraction(0))
+
+    def meets(self, t: Target, chosen: frozenset[int], strict: bool) -> bool:
+        """`not self.shortfalls(...)`, without writing the reasons: the search asks this at
+        every leaf, and only the chosen filling's reasons are ever read."""
+        if t.min_count is not None and len(chosen) < t.min_count:
+            return False
+        if t.min_total_ects is not None and self.total(chosen, strict) < t.min_total_ects:
+            if strict or all(self.ects[i] for i in chosen):
+                return False
+        if t.max_per_provider is not None:
+            counts: dict[str, int] = {}
+            for i in chosen:
+                key = self.provider[i]
+                if key is None:
+                    if strict:
+                        return False
+                    continue
+                counts[key] = counts.get(key, 0) + 1
+                if counts[key] > t.max_per_provider:
+                    return False
+        if any(self._share_shortfall(share, chosen, strict) for share in t.shares):
+            return False
+        return not any(self._total_shortfall(total, chosen, strict) for total in t.totals)
+
+    def possible(self, t: Target, base: frozenset[int], pool: list[int], strict: bool) -> bool:
+        """False when no choice from `pool` (added to `base`) can meet the target's count and
+        ECTS minimums or fill its slots' minimums: a necessary condition, checked before the
+        search enumerates the fillings of a target that cannot be met."""
+        sets = self._slot_sets(t, strict)
+        usable = [i for i in pool if any(i in sets[s.id] for s in t.slots)]
+        for slot in t.slots:
+            if sum(1 for i in usable if i in sets[slot.id]) < slot.min:
+                return False
+        if sum(s.min for s in t.slots) > len(usable):
+            return False
+        room = None if any(s.max is None for s in t.slots) else sum(s.max for s in t.slots)
+        most = len(usable) if room is None else min(room, len(usable))
+        if t.min_count is not None and len(base) + most < t.min_count:
+            return False
+        if t.min_total_ects is None:
+            return True
+        end = 0 if strict else 1
+        if not strict and any(self.ects[i] is None for i in usable):
+            return True  # an unknown workload leaves the optimistic total open
+        values = sorted((self.ects[i][end] for i in usable if self.ects[i]), reverse=True)
+        best = self.total(base, strict) + sum(values[:most], Fraction(0))
+        return best >= t.min_total_ects
+
+    def _slot_sets(self, t: Target, strict: bool) -> dict[str, frozenset[int]]:
+        problem = self.strict if strict else self.loose
+        return {s.id: problem.eligible[(t.id, s.id)] for s in t.slots}
 
     def shortfalls(self, t: Target, chosen: frozenset[int], strict: bool) -> list[str]:
         """What keeps a set of credentials from meeting a target's totals (empty: nothing)."""
@@ -266,7 +318,9 @@ class Stacking:
     def _missing(self, t: Target, available: frozenset[int], met: dict[str, Filling]) -> list:
         """The blockers of the closest attempt: slots that cannot be filled, or else the
         totals, shares and provider limits of the slot-complete filling that misses least."""
-        relaxed = replace(self.strict, check=lambda _t, _s: True, budget=5000, nodes=0)
+        relaxed = replace(
+            self.strict, check=lambda _t, _s: True, possible=None, budget=5000, nodes=0
+        )
         best: tuple | None = None
         for f in islice(fillings(relaxed, t, available, met), 300):
             lines = self.shortfalls(t, f.total, strict=True)
