@@ -102,12 +102,17 @@ def result_of(policy: Policy, learner: Wallet, as_of: dt.date) -> Any:
 def write() -> None:
     STORE.mkdir(parents=True, exist_ok=True)
     digests = {}
-    with gzip.open(STORE / "results.jsonl.gz", "wt", encoding="utf-8") as out:
+    # mtime=0: rewriting unchanged results gives the same bytes (no churn in the repository).
+    with (
+        open(STORE / "results.jsonl.gz", "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out,
+    ):
         for name, policy, learner, as_of in cases():
             body = canonical(result_of(policy, learner, as_of))
             digests[name] = hashlib.sha256(body).hexdigest()
             if not name.startswith("synthetic/"):  # the large ones are kept as digests only
-                out.write(json.dumps({"case": name, "result": json.loads(body)}) + "\n")
+                row = json.dumps({"case": name, "result": json.loads(body)}) + "\n"
+                out.write(row.encode())
     (STORE / "digests.json").write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
     print(f"{len(digests)} results written to {STORE}")
 

@@ -17,6 +17,7 @@ from bench.synthetic import AS_OF, policy_document, wallet
 from engine import stacking
 from engine.allocation import Problem
 from engine.evaluate import evaluate
+from engine.inputs import Credential, Wallet
 from rules.loader import load_policy
 from tests.strategies import AS_OF as GENERATED_AS_OF
 from tests.strategies import policies, wallets
@@ -63,3 +64,26 @@ def test_targets_that_long_records_can_meet_are_met():
     result = evaluate(load_policy(policy_document(10, seed=1)), wallet(200, seed=1), AS_OF)
     statuses = {o["rule"]: o["status"] for o in result["outcomes"] if o["kind"] == "stacking"}
     assert statuses == {"t0": "met", "t1": "met"}
+
+
+@pytest.mark.parametrize(
+    ("ects", "needed", "status"),
+    [((5, 5), 10, "met"), ((5, 4.5), 10, "not_met"), ((6, 5), 10, "met"), ((10,), 10, "not_met")],
+)
+def test_an_ects_minimum_reached_exactly_is_met(ects, needed, status):
+    """The pruning bound and the leaf test agree at the boundary (a total equal to the minimum
+    meets it); one credential cannot fill a slot that needs two."""
+    doc = {
+        "id": "exact", "title": "Exact", "organisation": "Test", "purpose": "credit",
+        "version": "1", "effective_from": "2020-01-01",
+        "targets": [{
+            "id": "t", "title": "Target", "min_total_ects": needed,
+            "slots": [{"id": "s", "title": "Any", "min": 2, "max": "any",
+                       "when": [{"element": "ects", "op": "gte", "value": 1}]}],
+        }],
+    }  # fmt: skip
+    learner = Wallet(
+        "learner", tuple(Credential.of(f"c{i}", {"ects": e}) for i, e in enumerate(ects))
+    )
+    result = evaluate(load_policy(doc), learner, GENERATED_AS_OF)
+    assert [o["status"] for o in result["outcomes"]] == [status]
