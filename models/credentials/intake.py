@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import io
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -22,9 +21,10 @@ from marshmallow import ValidationError
 
 from engine.inputs import Credential, Provenance, Wallet
 from models.credentials import schema as cs
+from models.credentials.sheet import CSV_COLUMNS as CSV_COLUMNS  # documented here too
+from models.credentials.sheet import Sheet
 from models.credentials.terms import match_provenance
-from models.errors import IntakeError, Problem, expected, problems_from, suggest
-from rules.vocabulary import ELEMENTS, VOCABULARIES
+from models.errors import IntakeError, Problem, expected, problems_from
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_NESTING = 40
@@ -33,55 +33,7 @@ ANONYMOUS = "anonymous"
 # For development and tests only: deployments pass their own secret (a leaked or shared key makes
 # learner keys linkable across installations).
 DEVELOPMENT_LEARNER_KEY_SECRET = b"credstack-DEVELOPMENT-ONLY-learner-key-secret"
-EXTENSION = "extension:"  # CSV columns that are not Annex I elements
 _CREDENTIAL_WHAT = "a credential element name, 'id', 'provenance' or 'extensions'"
-
-
-@dataclass(frozen=True)
-class CsvColumn:
-    """One documented column of the CSV format."""
-
-    name: str
-    help: str
-
-
-def _column_help(name: str) -> str:
-    element = ELEMENTS[name]
-    how = {
-        "decimal": "A number in digits with a decimal point, e.g. 7.5.",
-        "integer": "A whole number in digits.",
-        "date": "A date written YYYY-MM-DD.",
-        "country": "Alpha-2 code (e.g. SE) or EU country URI.",
-        "isced": "2 to 4 digits (keep leading zeros, e.g. 0613).",
-        "text_list": f"Items separated by {cs.LIST_SEPARATOR}.",
-        "uri_list": f"Absolute URIs separated by {cs.LIST_SEPARATOR}.",
-        "credits": "Written SYSTEM:VALUE, e.g. nz_credit:15.",
-        "level": "Written FRAMEWORK:LEVEL, e.g. scqf:9.",
-        "grade": "Text as awarded, or SCHEME:GRADE, e.g. ects_grade:B.",
-    }.get(element.type, "")
-    if element.vocabulary:
-        codes = ", ".join(VOCABULARIES[element.vocabulary].codes())
-        how = f"One of {codes} (or a term's label or EU vocabulary URI)."
-    return f"{element.help} {how}".strip()
-
-
-_CSV_ELEMENTS = (
-    "title", "awarding_body", "awarding_body_id", "issuer_country", "issued_on", "ects",
-    "workload_hours", "eqf_level", "qf_ehea_cycle", "assessment_type", "participation_form",
-    "quality_assurance", "supervision", "field_of_study", "skills", "learning_outcomes",
-    "verification", "used_towards", "stackability", "prerequisites", "grade",
-    "further_information", "credits", "framework_level", "qa_framework", "qa_agency",
-    "qa_register_id",
-)  # fmt: skip
-CSV_COLUMNS: tuple[CsvColumn, ...] = (
-    CsvColumn(
-        "learner_id",
-        "The learner's own id (personal data): rows with the same id form one wallet; only a "
-        "pseudonymous key of it reaches the engine. Required.",
-    ),
-    CsvColumn("credential_id", "The credential's id, unique among the learner's rows. Required."),
-    *(CsvColumn(name, _column_help(name)) for name in _CSV_ELEMENTS),
-)
 
 
 def _check_secret(secret: object) -> None:
@@ -122,10 +74,15 @@ def load_wallet_bytes(
     if suffix not in (".json", ".csv"):
         problem = Problem("", str(expected("a .json or .csv file", filename)))
         raise IntakeError([problem], filename)
-    text = _decode(raw, filename)
     if suffix == ".csv":
-        return _read_csv(text, filename, learner_key_secret)
-    return [wallet_from_document(_parse_json(text, filename), learner_key_secret, filename)]
+        return _read_csv(_decode(raw, filename), filename, learner_key_secret)
+    return [wallet_from_document(parse_json_bytes(raw, filename), learner_key_secret, filename)]
+
+
+def parse_json_bytes(raw: bytes, source: str) -> Any:
+    """UTF-8 JSON (a byte order mark allowed) → data; raises `IntakeError` for text that is not
+    UTF-8 or not JSON, nesting beyond the limit and keys repeated in an object."""
+    return _parse_json(_decode(raw, source), source)
 
 
 def wallet_from_document(
@@ -290,11 +247,9 @@ def _depth(data: Any, level: int = 0) -> int:
 
 
 def _read_csv(text: str, source: str, secret: bytes) -> list[Wallet]:
-    first_line = text.split("\n", 1)[0]
-    # Spreadsheets in many EU locales save with ";" (the comma is their decimal separator).
-    delimiter = next((d for d in (",", ";", "\t") if d in first_line), ",")
+    delimiter = csv_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    sheet = _Sheet()
+    sheet = Sheet()
     number = 1  # rows are numbered as a spreadsheet shows them: the header is row 1
     try:
         sheet.header(next(reader, []))
@@ -304,91 +259,32 @@ def _read_csv(text: str, source: str, secret: bytes) -> list[Wallet]:
         sheet.problems.append(Problem(f"row {number + 1}", f"expected CSV; got {exc}"))
     for items in sheet.rows.values():
         if len(items) > MAX_CREDENTIALS:
-            message = (
-                f"expected at most {MAX_CREDENTIALS:,} credentials per learner; got {len(items):,}"
-            )
-            sheet.problems.append(Problem(f"rows of the learner on row {items[0][0]}", message))
+            sheet.problems.append(_too_many(items))
     if sheet.problems:
         raise IntakeError(sheet.problems, source)
-    wallets = [
-        Wallet(
-            learner_key(learner, secret),
-            tuple(_build(loaded, cells, f"csv:row {n}.") for n, loaded, cells in items),
-        )
-        for learner, items in sheet.rows.items()
-    ]
+    wallets = [sheet_wallet(learner, items, secret) for learner, items in sheet.rows.items()]
     return sorted(wallets, key=lambda w: w.learner_key)
 
 
-class _Sheet:
-    """The state of reading one CSV file: columns, problems so far, and rows by learner."""
+def csv_delimiter(first_line: str) -> str:
+    """Spreadsheets in many EU locales save with ";" (the comma is their decimal separator)."""
+    return next((d for d in (",", ";", "\t") if d in first_line), ",")
 
-    def __init__(self) -> None:
-        self.columns: list[str | None] = []  # by position; None = a column to ignore (reported)
-        self.problems: list[Problem] = []
-        self.rows: dict[str, list[tuple[int, dict, dict]]] = {}
-        self.seen: dict[tuple[str, str], int] = {}
 
-    def header(self, header: list[str]) -> None:
-        names = [cell.strip().lower() for cell in header]
-        while names and not names[-1]:  # spreadsheets pad rows with empty trailing cells
-            names.pop()
-        if not names:
-            self.problems.append(Problem("header (row 1)", "expected column names; got none"))
-        known = [c.name for c in CSV_COLUMNS]
-        for position, name in enumerate(names, start=1):
-            again = name in self.columns or f"{EXTENSION}{name}" in self.columns
-            # Other columns carry elements a policy declares, unless they look like a typo.
-            near = suggest(name, known) if name not in known else None
-            extension = name not in known and not near and cs.extension_name(name)
-            if again or near or not (name in known or extension):
-                what = "a documented column name" + (" not used before" if again else "")
-                what += "" if again else ", or the name of an element a policy declares"
-                message = expected(what, name, None if again else near)
-                self.problems.append(
-                    Problem(f"header (row 1), column {position}", message, message.suggestion)
-                )
-                self.columns.append(None)
-            else:
-                self.columns.append(f"{EXTENSION}{name}" if extension else name)
-        for required in ("learner_id", "credential_id"):
-            if names and required not in self.columns:
-                self.problems.append(
-                    Problem("header (row 1)", f"expected a column {required!r}; it is missing")
-                )
+def sheet_wallet(
+    learner: str,
+    items: list[tuple[int, dict, dict]],
+    secret: bytes = DEVELOPMENT_LEARNER_KEY_SECRET,
+) -> Wallet:
+    """One learner's wallet from the rows a `Sheet` kept for them (`Sheet.rows[learner]`);
+    raises `IntakeError` for more credentials than one evaluation takes."""
+    _check_secret(secret)
+    if len(items) > MAX_CREDENTIALS:
+        raise IntakeError([_too_many(items)], "sheet")
+    credentials = (_build(loaded, cells, f"csv:row {n}.") for n, loaded, cells in items)
+    return Wallet(learner_key(learner, secret), tuple(credentials))
 
-    def row(self, number: int, row: list[str]) -> None:
-        if not any(v.strip() for v in row):
-            return  # blank rows are spacing in a spreadsheet, not credentials
-        columns, problems = self.columns, self.problems
-        cells = {c: v.strip() for c, v in zip(columns, row, strict=False) if c and v.strip()}
-        extensions = {
-            k[len(EXTENSION) :]: cells.pop(k) for k in list(cells) if k.startswith(EXTENSION)
-        }
-        learner, cid = cells.pop("learner_id", None), cells.pop("credential_id", None)
-        label = f"row {number} (credential {cid})" if cid else f"row {number}"
-        if any(v.strip() for v in row[len(columns) :]):
-            message = f"expected at most {len(columns)} cells (one per column); got {len(row)}"
-            problems.append(Problem(label, message))
-        for name, value in (("learner_id", learner), ("credential_id", cid)):
-            if value is None and name in columns:
-                problems.append(Problem(f"{label}: {name}", "expected a value; got an empty cell"))
-        try:  # the credential id is checked by the schema; the learner id, which is not, here
-            learner = cs.LEARNER_ID.deserialize(learner) if learner else None
-        except ValidationError as exc:
-            problems.append(Problem(f"{label}: learner_id", str(exc.messages[0])))
-        if learner and cid and (learner, cid) in self.seen:
-            what = f"an id unique among the learner's rows (row {self.seen[learner, cid]} has it)"
-            problems.append(Problem(f"{label}: credential_id", str(expected(what, cid))))
-        elif learner and cid:
-            self.seen[learner, cid] = number
-        try:
-            loaded = cs.credential_schema(text=True).load({**cells, "id": cid or "-"})
-        except ValidationError as exc:
-            for p in problems_from(exc.messages, ""):
-                path = "credential_id" if p.path == "id" else p.path
-                problems.append(Problem(f"{label}: {path}", p.message, p.suggestion))
-            return
-        if learner and cid:
-            loaded["extensions"] = extensions
-            self.rows.setdefault(learner, []).append((number, loaded, cells))
+
+def _too_many(items: list[tuple[int, dict, dict]]) -> Problem:
+    message = f"expected at most {MAX_CREDENTIALS:,} credentials per learner; got {len(items):,}"
+    return Problem(f"rows of the learner on row {items[0][0]}", message)
