@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 import pytest
@@ -178,3 +179,25 @@ def test_the_network_model_bounds_the_engines_stack_exactly_where_it_fails():
                 for i in range(20)
             ]
             pool.call(run, {"rules": rules, "facts": facts})
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ('{"b1:s": {"m": {"c": 3, "g": 0, "sid": "0", "id": "f4"}}}', ("b1:s", [3])),
+        ('{"b2:o:1": [{"m": {"g": 1, "c": 0}}, {"m": {"c": 12,"e0": 5}}]}', ("b2:o:1", [0, 12])),
+        # A text value that looks like the index key is escaped inside its string.
+        ('{"b1:r": [{"m": {"e0": "x,\\"c\\":99", "c": 7}}]}', ("b1:r", [7])),
+        ('{"b1:r": [{"m": {"e1": ["{\\"c\\": 5}"], "c": 2}}]}', ("b1:r", [2])),
+    ],
+)
+def test_the_matched_credentials_are_read_from_a_reply_without_decoding_it(reply, expected):
+    assert durable_backend.fired(reply) == expected
+    ((rule, found),) = json.loads(reply).items()
+    found = found if isinstance(found, list) else [found]
+    assert expected == (rule, [m["m"]["c"] for m in found])
+
+
+def test_a_reply_without_a_rule_name_is_a_malfunction():
+    with pytest.raises(EngineError):
+        durable_backend.fired("[]")
