@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from engine.emit import Emit
@@ -104,6 +104,7 @@ class CompiledPolicy:
     name: str  # ruleset name: derived from the policy digest
     group_scope: tuple[str, ...] = ()  # scope of each rule group
     ranged: frozenset[str] = frozenset()  # decimal subjects: facts carry a low and a high end
+    words: dict = field(default_factory=dict)  # explanations' words, shared by evaluations
 
 
 def policy_groups(policy: Policy) -> list[tuple[Group, str]]:

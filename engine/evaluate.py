@@ -75,8 +75,8 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
     bound = bind(policy, wallet, creds)
     views, application = views_for(policy, bound, creds, as_of)
     match = MATCHERS[matcher]
-    statuses = match(compiled, {CREDENTIAL: views, APPLICATION: [application]}, as_of)
-    ctx = Context(as_of, policy)
+    ctx = Context(as_of, policy, words=compiled.words)
+    statuses = match(compiled, {CREDENTIAL: views, APPLICATION: [application]}, as_of, ctx)
     ev = EvalContext(ctx, views, statuses, lambda g: compiled.group_block[id(g)], application)
 
     requested = considered(policy, bound.items) if wallet.request is not None else None

@@ -12,10 +12,8 @@ from engine.semantics import (
     UNKNOWN,
     Context,
     actual_of,
-    atom_text,
     column_status,
     evaluate,
-    evaluate_atom,
     group_text,
     label_of,
     ref_text,
@@ -108,7 +106,7 @@ def condition_rows(
             "credential": credential.id,
             "element": r.atom.element,
             "actual": _plain(r.actual),
-            "expected": expected_text(r.atom, ctx),
+            "expected": expected_words(r.atom, ctx),
         }
         if r.atom.warning and r.status == MET:
             row["warning"] = r.atom.warning
@@ -193,7 +191,7 @@ def evidence_requests(
                 "credential": None if applicant else credential.id,
                 "element": element,
                 "request": f"{whose}: provide {what} {label} "
-                f"(needed for {why}: {atom_text(atom, ctx.catalogue)}).",
+                f"(needed for {why}: {ctx.text_of(atom)}).",
             }
     return list(seen.values())
 
@@ -205,7 +203,7 @@ def _undecided_atoms(group: Group, view: Any, ctx: Context) -> list[Any]:
     out = []
     for item in group.items:
         if isinstance(item, Atom):
-            if evaluate_atom(item, view, ctx) == UNKNOWN:
+            if ctx.status(item, view) == UNKNOWN:
                 out.append(item)
         else:
             out += _undecided_atoms(item, view, ctx)
@@ -291,25 +289,27 @@ def first_failure(group: Group, credential: Any, ctx: Context) -> dict[str, Any]
     atom = _first_not_met(group, credential, ctx)
     if atom is None:
         return None
-    words = ctx.texts.get(id(atom))
-    if words is None:
-        words = ctx.texts[id(atom)] = (atom_text(atom, ctx.catalogue), expected_text(atom, ctx))
     return {
-        "condition": words[0],
+        "condition": ctx.text_of(atom),
         "actual": _plain(actual_of(atom, credential, ctx)),
-        "expected": words[1],
+        "expected": expected_words(atom, ctx),
     }
+
+
+def expected_words(atom: Atom, ctx: Context) -> str:
+    """`expected_text`, worked out once per condition of a compiled policy."""
+    key = ("expected", id(atom))
+    found = ctx.words.get(key)
+    if found is None:
+        found = ctx.words[key] = expected_text(atom, ctx)
+    return found
 
 
 def _first_not_met(group: Group, credential: Any, ctx: Context) -> Atom | None:
     # Rules share conditions: a condition's status for a credential is worked out once.
     for item in group.items:
         if isinstance(item, Atom):
-            key = (id(item), id(credential))
-            status = ctx.texts.get(key)
-            if status is None:
-                status = ctx.texts[key] = evaluate_atom(item, credential, ctx)
-            if status == NOT_MET:
+            if ctx.status(item, credential) == NOT_MET:
                 return item
         else:
             found = _first_not_met(item, credential, ctx)
@@ -324,7 +324,7 @@ def warnings_of(group: Group, view: Any, ctx: Context) -> list[str]:
 
     def walk(c: Any) -> None:
         if isinstance(c, Atom):
-            if c.warning and evaluate_atom(c, view, ctx) == MET:
+            if c.warning and ctx.status(c, view) == MET:
                 out.append(c.warning)
             return
         if c.warning and evaluate(c, view, ctx) == MET:

@@ -14,6 +14,7 @@ from engine.compile import SCOPES, CompiledPolicy
 from engine.emit import fact_value, high_value
 from engine.lookup import NoRow, Possible
 from engine.semantics import MET, NOT_MET, Context, evaluate
+from rules.policy import Atom
 
 _STRINGS = ("text", "code", "country", "isced", "uri")
 
@@ -68,7 +69,10 @@ def build_facts(
                 if key in ranged:
                     body[short[key] + "h"] = high_value(value)
             for d in derived:
-                status = evaluate(d.atom, view, ctx)
+                atom = d.atom
+                status = (
+                    ctx.status(atom, view) if isinstance(atom, Atom) else evaluate(atom, view, ctx)
+                )
                 if status == MET:
                     body[d.field] = 1
                 elif status == NOT_MET:

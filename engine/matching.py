@@ -26,7 +26,10 @@ def _scoped(views: Any) -> dict[str, list[Any]]:
     return views if isinstance(views, dict) else {CREDENTIAL: list(views)}
 
 
-def match_reference(compiled: CompiledPolicy, views: Any, as_of: dt.date) -> Statuses:
+def match_reference(
+    compiled: CompiledPolicy, views: Any, as_of: dt.date, ctx: Context | None = None
+) -> Statuses:
+    """Every block by the reference semantics (its own context: it checks the engine)."""
     views = _scoped(views)
     ctx = Context(as_of, compiled.policy)
     return {
@@ -36,9 +39,13 @@ def match_reference(compiled: CompiledPolicy, views: Any, as_of: dt.date) -> Sta
     }
 
 
-def match_durable(compiled: CompiledPolicy, views: Any, as_of: dt.date) -> Statuses:
+def match_durable(
+    compiled: CompiledPolicy, views: Any, as_of: dt.date, ctx: Context | None = None
+) -> Statuses:
+    """Every block through durable-rules. With the evaluation's context, the conditions worked
+    out in Python on the way (derived fields) are not worked out again by the explanations."""
     views = _scoped(views)
-    ctx = Context(as_of, compiled.policy)
+    ctx = ctx or Context(as_of, compiled.policy)
     facts, offsets = build_facts(compiled, views, ctx)
     # Each rule fires once per group it lives in (cap batches its matches), plus the sentinel.
     budget = len(compiled.ruleset) + compiled.groups + 8

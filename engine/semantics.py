@@ -40,6 +40,24 @@ class Context:
     # What explanations work out more than once in one evaluation (words for a condition,
     # a condition's status for a view), by the ids of objects that live as long as it does.
     texts: dict = field(default_factory=dict, compare=False)
+    # Words for a condition depend on the policy only: kept with the compiled policy and shared
+    # by its evaluations (keyed by the ids of its atoms, which live as long as it does).
+    words: dict = field(default_factory=dict, compare=False)
+
+    def status(self, atom: Atom, view: Any) -> str:
+        """`evaluate_atom`, worked out once per condition and view in one evaluation. The entry
+        holds the atom and the view, so neither id can be reused by another object meanwhile."""
+        key = (id(atom), id(view))
+        found = self.texts.get(key)
+        if found is None:
+            found = self.texts[key] = (atom, view, evaluate_atom(atom, view, self))
+        return found[2]
+
+    def text_of(self, atom: Atom) -> str:
+        found = self.words.get(id(atom))
+        if found is None:
+            found = self.words[id(atom)] = atom_text(atom, self.catalogue)
+        return found
 
     @property
     def catalogue(self) -> Catalogue:
@@ -187,10 +205,7 @@ def trace(group: Group, view: Any, ctx: Context) -> list[AtomResult]:
         if isinstance(item, Atom):
             out.append(
                 AtomResult(
-                    item,
-                    evaluate_atom(item, view, ctx),
-                    actual_of(item, view, ctx),
-                    atom_text(item, ctx.catalogue),
+                    item, ctx.status(item, view), actual_of(item, view, ctx), ctx.text_of(item)
                 )
             )
         else:
@@ -202,7 +217,12 @@ def actual_of(atom: Atom, view: Any, ctx: Context) -> Any:
     if isinstance(atom.value, TableTest):
         shown = [show(k, view.get(k), ctx.catalogue) for _, k in atom.value.match]
         return ", ".join(str(s) for s in shown if s is not None) or None
-    return show(atom.element, view.get(atom.element), ctx.catalogue)
+    # Many conditions read one element: it is put into words once per view.
+    key = ("shown", atom.element, id(view))
+    found = ctx.texts.get(key)
+    if found is None:  # the entry holds the view: its id cannot be reused while it is cached
+        found = ctx.texts[key] = (view, show(atom.element, view.get(atom.element), ctx.catalogue))
+    return found[1]
 
 
 def covers_threshold(size: int, share: Any) -> int:
