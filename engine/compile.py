@@ -105,6 +105,7 @@ class CompiledPolicy:
     group_scope: tuple[str, ...] = ()  # scope of each rule group
     ranged: frozenset[str] = frozenset()  # decimal subjects: facts carry a low and a high end
     words: dict = field(default_factory=dict)  # explanations' words, shared by evaluations
+    by_value: dict = field(default_factory=dict)  # conditions' statuses by the value they read
 
 
 def policy_groups(policy: Policy) -> list[tuple[Group, str]]:

@@ -33,10 +33,34 @@ def _hours_per(system: Any, hours_per_ects: Number) -> Number | None:
     return hours_per_ects if system.id == "ects" else system.hours
 
 
+_converted: dict[tuple, tuple[Scales, Found]] = {}
+CONVERTED_LIMIT = 50_000
+
+
 def convert(
     amount: Number, source: str, target: str, scales: Scales, hours_per_ects: Number
 ) -> Found:
-    """`amount` credits of system `source` in system `target` (None when no path exists)."""
+    """`amount` credits of system `source` in system `target` (None when no path exists).
+
+    Learners share amounts (5 ECTS, 60 hours), and exact arithmetic with its words is slow, so
+    results are kept; an entry holds its scales, so their id cannot be reused meanwhile."""
+    key = (id(scales), type(amount), amount, source, target, type(hours_per_ects), hours_per_ects)
+    try:
+        found = _converted.get(key)
+    except TypeError:  # an unhashable amount: work it out
+        return _convert(amount, source, target, scales, hours_per_ects)
+    if found is None:
+        result = _convert(amount, source, target, scales, hours_per_ects)
+        if len(_converted) >= CONVERTED_LIMIT:
+            _converted.clear()
+        _converted[key] = (scales, result)
+        return result
+    return found[1]
+
+
+def _convert(
+    amount: Number, source: str, target: str, scales: Scales, hours_per_ects: Number
+) -> Found:
     if source == target:
         return amount, ""
     a, b = scales.credit_systems.get(source), scales.credit_systems.get(target)

@@ -76,9 +76,10 @@ def _register_locked(name: str, ruleset: dict[str, Any]) -> int:
 
 # A reply names one rule and echoes every matched fact whole; only the facts' `c` (the credential
 # index) is wanted. Decoding the echo was the largest single cost of matching, so it is scanned:
-# a key is preceded by `{` or `,`, whereas a quote inside a string value is escaped.
+# a quote inside a string value is escaped, so `"c":` is only ever the key (searching for the
+# literal is several times faster than anchoring it on the `{` or `,` before it).
 _RULE = re.compile(r'\{\s*"([^"\\]+)"\s*:')
-_INDEX = re.compile(r'[{,]\s*"c"\s*:\s*(\d+)')
+_INDEX = re.compile(r'"c":\s*(\d+)')
 
 
 def fired(reply: str) -> tuple[str, list[int]]:

@@ -57,9 +57,20 @@ def engine_info() -> dict[str, str]:
     }
 
 
-def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "durable") -> dict:
+DETAILS = ("full", "compact")
+
+
+def evaluate(
+    policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "durable", detail: str = "full"
+) -> dict:
+    """The explained result. `detail="compact"` leaves out the rows that say why a credential
+    does not meet a recognition rule (its assessment and its per-credential row); everything
+    else is as in the full result, which `full_result` rebuilds from the same inputs."""
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         raise EvaluationInputError("as_of must be a date")
+    if detail not in DETAILS:
+        raise EvaluationInputError(f"detail must be one of {', '.join(DETAILS)}; got {detail!r}")
+    compact = detail == "compact"
     if len(wallet.credentials) > MAX_CREDENTIALS:
         raise EvaluationInputError(
             f"{len(wallet.credentials)} credentials; at most {MAX_CREDENTIALS} per evaluation"
@@ -75,13 +86,15 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
     bound = bind(policy, wallet, creds)
     views, application = views_for(policy, bound, creds, as_of)
     match = MATCHERS[matcher]
-    ctx = Context(as_of, policy, words=compiled.words)
+    ctx = Context(as_of, policy, words=compiled.words, by_value=compiled.by_value)
     statuses = match(compiled, {CREDENTIAL: views, APPLICATION: [application]}, as_of, ctx)
     ev = EvalContext(ctx, views, statuses, lambda g: compiled.group_block[id(g)], application)
 
     requested = considered(policy, bound.items) if wallet.request is not None else None
     excluded, exclusion_rows = _exclusions(policy, ev)
-    recognition = [recognition_outcome(r, ev, excluded) for r in _by_id(policy.recognition)]
+    recognition = [
+        recognition_outcome(r, ev, excluded, compact) for r in _by_id(policy.recognition)
+    ]
     criteria = [criterion_outcome(c, ev, excluded) for c in _by_id(policy.criteria)]
     stacking = Stacking(policy, ev, excluded, requested)
     stacking_results, allocation, exhausted = stacking.outcomes()
@@ -112,13 +125,31 @@ def evaluate(policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "dur
         "summary": _summary(outcomes),
         "dispositions": dispositions,
         "outcomes": outcomes,
-        "credentials": credential_reports(policy, ev, excluded, by_rule, allocation, requested),
+        "credentials": credential_reports(
+            policy, ev, excluded, by_rule, allocation, requested, compact
+        ),
         "set_aside": [r for r in exclusion_rows if r["status"] == MET],
         "exclusions": exclusion_rows,
         "unused": _unused(ev, recognition, criteria, allocation, stacking, excluded),
         "warnings": _warnings(policy, as_of, exhausted, outcomes, bound),
     }
+    if compact:
+        result["detail"] = "compact"
     return result
+
+
+def full_result(
+    compact: dict, policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "durable"
+) -> dict:
+    """The full result behind a compact one, from the same inputs: refused (EvaluationInputError)
+    unless they are the inputs the compact result was computed from (same fingerprint)."""
+    full = evaluate(policy, wallet, as_of, matcher)
+    if full["fingerprint"] != compact.get("fingerprint"):
+        raise EvaluationInputError(
+            "these are not the inputs of that result: the fingerprints differ "
+            f"({compact.get('fingerprint')} was evaluated, these give {full['fingerprint']})"
+        )
+    return full
 
 
 def _not_requested(o: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,11 @@ def credential_reports(
     outcomes: dict[str, dict],
     allocation: dict,
     requested: set[str] | None,
+    compact: bool = False,
 ) -> list[dict[str, Any]]:
+    """Per credential, every rule, criterion and target it was considered for. Compact: only
+    those it counts in, meets or could meet with more information (the rows that say why not
+    are what costs, and the full result gives them)."""
     counted: dict[int, list[str]] = {}
     for target_id, f in sorted(allocation.items()):
         for slot_id, chosen in f.slots:
@@ -45,12 +49,16 @@ def credential_reports(
             continue
         rows = []
         for r in sorted(policy.recognition, key=lambda x: x.id):
+            if compact and not _may_count(r, i, ev, outcomes, assessed, requested):
+                continue
             rows.append(_recognition(r, i, ev, outcomes, assessed, requested))
         for c in sorted(policy.criteria, key=lambda x: x.id):
             if c.about != "application":
                 rows.append(_criterion(c, i, ev, excluded, requested))
         for t in sorted(policy.targets, key=lambda x: x.id):
             rows.append(_target(t, i, ev, counted, requested, through))
+        if compact:
+            rows = [row for row in rows if row["status"] in COMPACT_ROWS]
         entry["counted_in"] = counted.get(i, []) + [
             row["rule"] for row in rows if row["status"] == "counted" and row["kind"] != "target"
         ]
@@ -59,6 +67,20 @@ def credential_reports(
             entry["possibly_set_aside"] = list(ex.soft)
         out.append(entry)
     return out
+
+
+COMPACT_ROWS = ("counted", MET, UNKNOWN)
+
+
+def _may_count(
+    r: Any, i: int, ev: EvalContext, outcomes: dict, assessed: dict, requested: Any
+) -> bool:
+    """Whether the recognition row of credential `i` is one a compact report keeps, decided
+    without writing the row (its status comes from the rule's assessment)."""
+    if requested is not None and r.id not in requested:
+        return False
+    found = assessed[r.id].get(ev.credentials[i].id)
+    return found is not None and found["status"] in (MET, UNKNOWN)
 
 
 def _not_requested(rule_id: str, kind: str, requested: set[str] | None) -> dict | None:

@@ -86,7 +86,13 @@ def _rank(a: Assessment) -> tuple:
     return (RANK.get(a.status, -1), tier_rank, met_aspects)
 
 
-def recognition_outcome(rule: RecognitionRule, ev: EvalContext, excluded: dict) -> dict[str, Any]:
+# A compact result keeps the assessments that say something can count (met) or could (unknown).
+COMPACT_KEEPS = (MET, UNKNOWN)
+
+
+def recognition_outcome(
+    rule: RecognitionRule, ev: EvalContext, excluded: dict, compact: bool = False
+) -> dict[str, Any]:
     assessments = assess_all(rule, ev, excluded)
     in_scope = [(i, a) for i, a in assessments if a.status != "not_applicable"]
     rows: dict[int, dict[str, Any]] = {}  # one row shape per pattern, shared
@@ -97,7 +103,7 @@ def recognition_outcome(rule: RecognitionRule, ev: EvalContext, excluded: dict) 
         "assessments": [
             {"credential": ev.credentials[i].id, **_row(rule, a, rows)}
             for i, a in assessments
-            if a.scope != NOT_MET
+            if a.scope != NOT_MET and (not compact or a.status in COMPACT_KEEPS)
         ],
     }
     if not in_scope:

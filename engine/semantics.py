@@ -43,6 +43,9 @@ class Context:
     # Words for a condition depend on the policy only: kept with the compiled policy and shared
     # by its evaluations (keyed by the ids of its atoms, which live as long as it does).
     words: dict = field(default_factory=dict, compare=False)
+    # A condition that reads one element has one status per value of it (on one date): kept
+    # with the compiled policy too, so credentials and learners sharing a value share the work.
+    by_value: dict = field(default_factory=dict, compare=False)
 
     def status(self, atom: Atom, view: Any) -> str:
         """`evaluate_atom`, worked out once per condition and view in one evaluation. The entry
@@ -50,8 +53,28 @@ class Context:
         key = (id(atom), id(view))
         found = self.texts.get(key)
         if found is None:
-            found = self.texts[key] = (atom, view, evaluate_atom(atom, view, self))
+            found = self.texts[key] = (atom, view, self._status(atom, view))
         return found[2]
+
+    def _status(self, atom: Atom, view: Any) -> str:
+        if isinstance(atom.value, (TableTest, Ref)) or (atom.of and atom.op.startswith("within_")):
+            return evaluate_atom(atom, view, self)  # it reads more than its own element
+        value = view.get(atom.element)
+        if value is None or isinstance(value, (Possible, NoRow)):
+            return evaluate_atom(atom, view, self)
+        # The type is part of the key: 1, 1.0 and True are equal as keys but not as values.
+        key = (id(atom), self.as_of, type(value), value)
+        try:
+            found = self.by_value.get(key)
+        except TypeError:  # an unhashable value
+            return evaluate_atom(atom, view, self)
+        if found is None:
+            found = evaluate_atom(atom, view, self)
+            if len(self.by_value) >= BY_VALUE_LIMIT:
+                self.by_value.clear()  # a long batch with ever new values: start again
+            self.by_value[key] = (atom, found)
+            return found
+        return found[1]
 
     def text_of(self, atom: Atom) -> str:
         found = self.words.get(id(atom))
@@ -71,6 +94,9 @@ class Context:
         if found is None:
             found = self._tables[table_id] = self.policy.table(table_id)
         return found
+
+
+BY_VALUE_LIMIT = 200_000
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,7 @@ def test_the_network_model_bounds_the_engines_stack_exactly_where_it_fails():
         # A text value that looks like the index key is escaped inside its string.
         ('{"b1:r": [{"m": {"e0": "x,\\"c\\":99", "c": 7}}]}', ("b1:r", [7])),
         ('{"b1:r": [{"m": {"e1": ["{\\"c\\": 5}"], "c": 2}}]}', ("b1:r", [2])),
+        ('{"b1:s": [{"m": {"_dc": 4, "e0": "c", "e1": "\\\\", "c": 9}}]}', ("b1:s", [9])),
     ],
 )
 def test_the_matched_credentials_are_read_from_a_reply_without_decoding_it(reply, expected):
