@@ -77,7 +77,8 @@ def evaluate_payload(payload: dict[str, Any]) -> dict[str, Any]:
         _policies[digest] = policy
     wallet = wallet_from_plain(payload["wallet"])
     as_of = dt.date.fromisoformat(payload["as_of"])
-    return evaluate(policy, wallet, as_of, payload.get("matcher", "durable"))
+    detail = payload.get("detail", "full")
+    return evaluate(policy, wallet, as_of, payload.get("matcher", "durable"), detail)
 
 
 def input_digest(policy_digest: str, plain_wallet: dict[str, Any]) -> str:
@@ -157,17 +158,24 @@ class ContainedEvaluator:
         as_of: dt.date,
         matcher: str = "durable",
         organisation: str = "",
+        detail: str = "full",
     ) -> dict[str, Any]:
-        """The explained result. The time limit counts from this call, waiting included; an
-        evaluation that cannot start in time raises `EngineBusy`. `organisation` takes turns
-        with the others for the workers."""
+        """The explained result (`detail` as in `engine.evaluate.evaluate`). The time limit
+        counts from this call, waiting included; an evaluation that cannot start in time raises
+        `EngineBusy`. `organisation` takes turns with the others for the workers."""
         deadline = time.monotonic() + self.timeout
         cost = len(policy.rule_ids()) * max(1, len(wallet.credentials))
         with self.admission.slot(organisation, cost, deadline):
-            return self._evaluate(policy, wallet, as_of, matcher, deadline)
+            return self._evaluate(policy, wallet, as_of, matcher, deadline, detail)
 
     def _evaluate(
-        self, policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str, deadline: float
+        self,
+        policy: Policy,
+        wallet: Wallet,
+        as_of: dt.date,
+        matcher: str,
+        deadline: float,
+        detail: str = "full",
     ) -> dict[str, Any]:
         def left() -> float:
             remaining = deadline - time.monotonic()
@@ -180,6 +188,7 @@ class ContainedEvaluator:
             "wallet": wallet_to_plain(wallet),
             "as_of": as_of.isoformat(),
             "matcher": matcher,
+            "detail": detail,
         }
         digest = input_digest(policy.digest, payload["wallet"])
         self.quarantine.check(digest)
