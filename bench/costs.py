@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import cProfile
 import gc
 import os
-import pstats
 import statistics
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import psutil
 
+from bench.phases import breakdown
 from bench.plan import Plan
 from bench.synthetic import AS_OF, policy_document, wallet
 from bench.timing import (
@@ -143,58 +141,7 @@ def _rss(plan: Plan) -> dict[str, Any]:
     }
 
 
-def profile(
-    cell: Cell = TARGET_CELL, evaluations: int = 5, top: int = 20, matcher: str = "durable"
-) -> dict[str, Any]:
-    """cProfile the full explained evaluation of one cell: where does the time go?
-
-    Returns the top functions by cumulative and by own time, each with its share of the total.
-    """
-    rules, n = cell
-    policy = load_policy(policy_document(rules, seed=0))
-    wallets = [wallet(n, seed=s) for s in range(3)]
-    for w in wallets:
-        evaluate(policy, w, AS_OF, matcher)
-    profiler = cProfile.Profile()
-    start = time.perf_counter()
-    profiler.enable()
-    for k in range(evaluations):
-        evaluate(policy, wallets[k % 3], AS_OF, matcher)
-    profiler.disable()
-    wall = time.perf_counter() - start
-    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    root = Path(__file__).resolve().parent.parent
-    total = max((ct for (_, _, _, ct, _) in stats.values()), default=0.0) or 1e-12
-
-    def name(key: tuple[str, int, str]) -> str:
-        filename, line, function = key
-        try:
-            filename = str(Path(filename).resolve().relative_to(root))
-        except ValueError:
-            filename = Path(filename).name if filename != "~" else ""
-        return f"{filename}:{line}({function})" if filename else function
-
-    def rows(index: int) -> list[dict[str, Any]]:
-        ranked = sorted(stats.items(), key=lambda kv: kv[1][index], reverse=True)[:top]
-        return [
-            {
-                "function": name(key),
-                "calls": v[1],
-                "ms_per_evaluation": round(v[index] * 1000 / evaluations, 2),
-                "share": round(v[index] / total, 3),
-            }
-            for key, v in ranked
-        ]
-
-    return {
-        "cell": f"{rules}x{n}",
-        "matcher": matcher,
-        "evaluations": evaluations,
-        "ms_per_evaluation_profiled": round(total * 1000 / evaluations, 1),
-        "ms_per_evaluation_wall": round(wall * 1000 / evaluations, 1),
-        "cumulative": rows(3),
-        "own": rows(2),
-    }
-
-
-# --- report ------------------------------------------------------------------------------------
+def profile(cell: Cell = TARGET_CELL, evaluations: int = 30) -> dict[str, Any]:
+    """Where an evaluation's time goes at one cell, for the full and the compact result (phases
+    timed directly: a tracing profiler distorts this code; see `bench.phases`)."""
+    return {"breakdowns": [breakdown(cell, evaluations, d) for d in ("full", "compact")]}

@@ -12,24 +12,37 @@ from bench.timing import TARGET_CELL, Cell
 
 RULE_SIZES = (10, 50, 200, 1000)
 CREDENTIAL_SIZES = (5, 20, 50)
+# The cells of the scale issue's table (long records: 200 credentials), measured in every plan
+# beside the grid above.
+ISSUE_CELLS = ((10, 5), (10, 200), (50, 20), (50, 200), (200, 50), (1000, 50))
+LONG_RECORD_CELL = (10, 200)  # a second target cell: cost must not grow with the record
 
 # The issue's targets.
 EXPLAINED_VS_LOOP = 2.0  # full explained evaluation / hand-written loop, at 200 × 50
 EXPLAINED_VS_ZEN = 1.0  # full explained evaluation / zen-engine bare matching, at 200 × 50
 COMPILE_MS = 200.0  # validate + compile + register a 1,000-rule policy (also with a table)
 RSS_MIB_PER_100K = 1.0  # RSS growth per 100,000 evaluations
+PER_CREDENTIAL_GROWTH = 1.5  # cost per credential at 200 credentials ÷ at 5 (10 rules)
+CONTAINED_OVERHEAD = 0.10  # the contained worker over in-process evaluation
 
-SERIES = ("durable", "evaluate", "contained", "loop", "zen", "zen_met", "zen_table")
+SERIES = ("durable", "evaluate", "compact", "contained", "loop", "zen", "zen_met", "zen_table")
 LABELS = {
     "durable": "(a) match_durable",
     "evaluate": "(b) evaluate, in process",
+    "compact": "(b') evaluate, compact detail",
     "contained": "(c) evaluate, contained worker",
     "loop": "(d) hand-written loop",
     "zen": "(e) zen-engine, tri-state",
     "zen_met": "zen-engine, met only",
     "zen_table": "zen-engine decision table, tri-state",
 }
-RATIOS = (("evaluate", "loop"), ("evaluate", "zen"), ("durable", "loop"), ("durable", "zen"))
+RATIOS = (
+    ("evaluate", "loop"),
+    ("compact", "loop"),
+    ("evaluate", "zen"),
+    ("durable", "loop"),
+    ("durable", "zen"),
+)
 
 # Fresh policy seeds for the compile measurement: a ruleset name (from the policy digest) can be
 # registered only once per process, so every measurement needs a never-seen policy.
@@ -59,8 +72,8 @@ class Plan:
 
 
 QUICK = Plan(
-    cells=((50, 20), (200, 50)),
-    contained_cells=((200, 50),),
+    cells=((10, 5), (10, 200), (50, 20), (200, 50)),
+    contained_cells=((50, 20), (200, 50)),
     zen_table_cells=((200, 50),),
     wallets=3,
     warmup=2,
@@ -75,7 +88,7 @@ QUICK = Plan(
     rss_evaluations=5_000,
 )
 FULL = Plan(
-    cells=tuple((r, c) for r in RULE_SIZES for c in CREDENTIAL_SIZES),
+    cells=tuple(sorted({(r, c) for r in RULE_SIZES for c in CREDENTIAL_SIZES} | set(ISSUE_CELLS))),
     contained_cells=tuple((r, c) for r in RULE_SIZES for c in CREDENTIAL_SIZES),
     zen_table_cells=((200, 50), (1000, 50)),
     wallets=3,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bench.plan import LABELS, RATIOS, SERIES
+from bench.phases import format_breakdown
+from bench.plan import ISSUE_CELLS, LABELS, RATIOS, SERIES
 
 
 def _ms(stats: dict[str, Any] | None) -> str:
@@ -77,6 +78,7 @@ def format_report(result: dict[str, Any]) -> str:
             for c in cells.values()
         ),
     )
+    lines += _issue_table(cells)
     lines += ["", "Milliseconds per evaluation of one learner, median / p95 (repetitions):"]
     for key in SERIES:
         lines.append(f"  {key:<10} {LABELS[key]}")
@@ -160,13 +162,43 @@ def format_report(result: dict[str, Any]) -> str:
             lines.append(f"  n/a   {target['name']}: not measured in this run")
             continue
         unit = target["unit"]
-        value = f"{target['measured']:.2f}" + (unit if unit == "×" else f" {unit}")
+        if unit == "share":
+            value = f"{target['measured']:+.0%}"
+        else:
+            value = f"{target['measured']:.2f}" + (unit if unit == "×" else f" {unit}")
         of = target["of_limit"]
         margin = f"{1 - of:.0%} headroom" if target["status"] == "PASS" else f"{of:.2f}× the limit"
         lines.append(f"  {target['status']:<5} {target['name']}: {value} ({margin})")
     if "profile" in result:
         lines += ["", format_profile(result["profile"])]
     return "\n".join(lines)
+
+
+def _issue_table(cells: dict[str, Any]) -> list[str]:
+    """The scale issue's table: ms per evaluation (median) and the ratio to the hand loop."""
+    rows = []
+    for rules, n in ISSUE_CELLS:
+        c = cells.get(f"{rules}x{n}")
+        if c is None:
+            continue
+        med = {k: v["median_ms"] for k, v in c["series"].items()}
+        rows.append(
+            [f"{rules:,} × {n}"]
+            + [_num(med[k]) if k in med else "—" for k in ("evaluate", "compact", "durable")]
+            + [_num(med["loop"]), _num(med["zen"]) if "zen" in med else "—"]
+            + [_ratio_text(c["ratios"].get("evaluate/loop"))]
+            + [_ratio_text(c["ratios"].get("compact/loop"))]
+        )
+    if not rows:
+        return []
+    header = ["rules × credentials", "evaluate", "compact", "durable matching only"]
+    header += ["hand loop", "zen-engine", "evaluate / loop", "compact / loop"]
+    return [
+        "",
+        "The scale table (ms per evaluation, median; the loop and zen compute the same tri-state "
+        "statuses without explanations):",
+        *_table(header, rows),
+    ]
 
 
 def _facts_lines(f: dict[str, Any] | None) -> list[str]:
@@ -193,22 +225,6 @@ def _facts_lines(f: dict[str, Any] | None) -> list[str]:
     ]
 
 
-def format_profile(p: dict[str, Any], top: int = 15) -> str:
-    lines = [
-        f"Profile of evaluate() at {p['cell'].replace('x', '×')}, {p['evaluations']} evaluations, "
-        f"{p['ms_per_evaluation_profiled']} ms each under cProfile "
-        f"({p['ms_per_evaluation_wall']} ms wall):",
-        "  by cumulative time:",
-    ]
-    for row in p["cumulative"][:top]:
-        lines.append(
-            f"    {row['share']:6.1%} {row['ms_per_evaluation']:9.1f} ms {row['calls']:>9} "
-            f"{row['function']}"
-        )
-    lines.append("  by own time:")
-    for row in p["own"][:top]:
-        lines.append(
-            f"    {row['share']:6.1%} {row['ms_per_evaluation']:9.1f} ms {row['calls']:>9} "
-            f"{row['function']}"
-        )
-    return "\n".join(lines)
+def format_profile(p: dict[str, Any]) -> str:
+    """The phase breakdowns `bench.costs.profile` returns (full and compact)."""
+    return "\n\n".join(format_breakdown(b) for b in p["breakdowns"])

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from bench import facts_case
 from bench.baselines import LoopMatcher, ZenMatcher, met_pairs
 from bench.costs import profile
-from bench.report import format_report
+from bench.report import format_profile, format_report
 from bench.run import run
 from bench.synthetic import AS_OF, policy_document, wallet
 from engine.compile import compile_policy
@@ -101,7 +101,7 @@ def test_zen_refuses_another_application_date() -> None:
 
 def test_tiny_run_has_every_part_of_the_report() -> None:
     sizes = {
-        "cells": [(10, 5)],
+        "cells": [(10, 5), (10, 200)],
         "contained_cells": [(10, 5)],
         "zen_table_cells": [(10, 5)],
         "target_cell": (10, 5),
@@ -135,6 +135,7 @@ def test_tiny_run_has_every_part_of_the_report() -> None:
     assert set(cell["series"]) == {
         "durable",
         "evaluate",
+        "compact",
         "contained",
         "loop",
         "zen",
@@ -153,19 +154,31 @@ def test_tiny_run_has_every_part_of_the_report() -> None:
     assert facts["agreement"] == {"loop_equals_evaluate": True}
     assert set(facts["series"]) == {"evaluate", "durable", "views", "loop"}
     assert result["facts_compile"]["rules"] == 20 and result["facts_compile"]["total_ms"] > 0
-    statuses = [t["status"] for t in result["targets"]]
+    statuses = {t["name"]: t["status"] for t in result["targets"]}
+    assert len(statuses) == 11
     # no 1,000-rule policy in a tiny run, with or without a table
-    assert len(statuses) == 5 and statuses[2] == statuses[3] == "n/a"
-    assert all(s in ("PASS", "MISS") for s in statuses[:2] + statuses[4:])
+    assert [s for n, s in statuses.items() if "compiled" in n] == ["n/a", "n/a"]
+    measured = [s for n, s in statuses.items() if "compiled" not in n]
+    assert all(s in ("PASS", "MISS") for s in measured), statuses
+    per_credential = [n for n in statuses if "cost per credential" in n]
+    assert len(per_credential) == 2  # full and compact, from 10×5 and 10×200
     json.dumps(result)  # --json prints the dict as it is
     text = format_report(result)
     assert "Targets:" in text and "10×5" in text and "200-row reference table at 5×4" in text
+    assert "The scale table" in text and "10 × 200" in text
 
 
-def test_profile_names_where_the_time_goes() -> None:
-    p = profile((10, 5), evaluations=1, top=5)
-    assert len(p["cumulative"]) == 5 and len(p["own"]) == 5
-    assert any("evaluate" in row["function"] for row in p["cumulative"])
+def test_profile_says_where_the_time_goes_phase_by_phase() -> None:
+    p = profile((10, 5), evaluations=3)
+    full, compact = p["breakdowns"]
+    assert (full["detail"], compact["detail"]) == ("full", "compact")
+    for b in (full, compact):
+        phases = {row["phase"]: row for row in b["phases"]}
+        assert phases["matching: facts built, durable-rules run"]["ms_per_evaluation"] > 0
+        assert phases["recognition outcomes"]["ms_per_evaluation"] > 0
+        assert 0.97 <= sum(row["share"] for row in b["phases"]) <= 1.03
+    text = format_profile(p)
+    assert text.count("Where the time goes") == 2 and "per-credential reports" in text
 
 
 @pytest.mark.parametrize("seed", [0, 1])
