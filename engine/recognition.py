@@ -57,27 +57,37 @@ def _decide(
 
 def assess_all(
     rule: RecognitionRule, ev: EvalContext, excluded: dict
-) -> list[tuple[int, Assessment]]:
-    """Each credential's assessment: (credential index, shared assessment of its pattern)."""
+) -> tuple[list[Assessment], list[Assessment]]:
+    """Each credential's assessment, by credential index, and the distinct assessments among
+    them: credentials with one pattern of statuses (and exclusions) share one, and the work per
+    credential is a lookup (a rule × a long record is mostly the same few patterns)."""
     n = len(ev.credentials)
     scopes = ev.vector(rule.applies_to) if rule.applies_to is not None else (MET,) * n
     names = tuple(a for a, _ in rule.checks)
-    vectors = [ev.vector(group) for _, group in rule.checks]
-    decided: dict[tuple, Assessment] = {}  # many credentials share one pattern of statuses
-    out = []
-    for i, pattern in enumerate(zip(*vectors, strict=True)):
-        ex = excluded.get(i, NOT_EXCLUDED)
-        key = (pattern, scopes[i], ex.hard, ex.soft)
+    patterns = zip(*(ev.vector(group) for _, group in rule.checks), strict=True)
+    # (A rule without checks has no patterns, hence no assessments, whatever its scope.)
+    keys = list(zip(patterns, scopes, strict=False))
+    # Decisions depend on the rule and the pattern only: kept with the compiled policy (its
+    # words), so the learners of a batch share them.
+    decided: dict[tuple, Assessment] = ev.ctx.words.setdefault(("assessments", id(rule)), {})
+
+    def assessment(pattern: tuple, scope: str, hard: tuple, soft: tuple) -> Assessment:
+        key = (pattern, scope, hard, soft)
         found = decided.get(key)
         if found is None:
             aspects = dict(zip(names, pattern, strict=True))
-            status, tier, provisional = _decide(rule, aspects, scopes[i], ex.hard, ex.soft)
-            why = ex.hard if status == "not_applicable" else ex.soft
-            found = decided[key] = Assessment(
-                -1, status, tier, provisional, aspects, scopes[i], why
-            )
-        out.append((i, found))
-    return out
+            status, tier, provisional = _decide(rule, aspects, scope, hard, soft)
+            why = hard if status == "not_applicable" else soft
+            found = decided[key] = Assessment(-1, status, tier, provisional, aspects, scope, why)
+        return found
+
+    plain = {k: assessment(k[0], k[1], (), ()) for k in set(keys)}
+    out = list(map(plain.__getitem__, keys))
+    if not excluded:
+        return out, list(plain.values())
+    for i, ex in excluded.items():
+        out[i] = assessment(keys[i][0], keys[i][1], ex.hard, ex.soft)
+    return out, list({id(a): a for a in out}.values())  # those still used
 
 
 def _rank(a: Assessment) -> tuple:
@@ -93,8 +103,10 @@ COMPACT_KEEPS = (MET, UNKNOWN)
 def recognition_outcome(
     rule: RecognitionRule, ev: EvalContext, excluded: dict, compact: bool = False
 ) -> dict[str, Any]:
-    assessments = assess_all(rule, ev, excluded)
-    in_scope = [(i, a) for i, a in assessments if a.status != "not_applicable"]
+    assessments, distinct = assess_all(rule, ev, excluded)
+    shown = {
+        id(a) for a in distinct if a.scope != NOT_MET and (not compact or a.status in COMPACT_KEEPS)
+    }
     rows: dict[int, dict[str, Any]] = {}  # one row shape per pattern, shared
     result: dict[str, Any] = {
         "rule": rule.id,
@@ -102,13 +114,14 @@ def recognition_outcome(
         "title": rule.title,
         "assessments": [
             {"credential": ev.credentials[i].id, **_row(rule, a, rows)}
-            for i, a in assessments
-            if a.scope != NOT_MET and (not compact or a.status in COMPACT_KEEPS)
+            for i, a in enumerate(assessments)
+            if id(a) in shown
         ],
     }
-    if not in_scope:
+    ranked = [(_rank(a), a) for a in distinct if a.status != "not_applicable"]
+    if not ranked:
         why = "no credential falls within this rule's scope"
-        if any(a.excluded_by for _, a in assessments):
+        if any(a.excluded_by for a in distinct):
             why = "the only credentials in scope are excluded"
         result.update(
             status="not_applicable",
@@ -120,12 +133,10 @@ def recognition_outcome(
             reasons=[f"Not applicable: {why}."],
         )
         return result
-    # max() keeps the first of equals, and credentials are in id order: ties go to the lowest id.
-    ranks: dict[int, tuple] = {}
-    index, shared = max(
-        in_scope,
-        key=lambda pair: ranks.get(id(pair[1])) or ranks.setdefault(id(pair[1]), _rank(pair[1])),
-    )
+    # The best rank; among credentials with it, the first in id order (the lowest id).
+    top = max(rank for rank, _ in ranked)
+    best_ids = {id(a) for rank, a in ranked if rank == top}
+    index, shared = next((i, a) for i, a in enumerate(assessments) if id(a) in best_ids)
     best = replace(shared, index=index)
     cred = ev.credentials[best.index]
     trace_rows: list[dict[str, Any]] = []
