@@ -14,12 +14,9 @@ from engine.semantics import (
     actual_of,
     column_status,
     evaluate,
-    group_text,
-    label_of,
-    ref_text,
-    show,
     trace,
 )
+from engine.wording import group_text, label_of, ref_text, show
 from rules.operators import OPERATORS
 from rules.policy import Atom, Group, Ref, TableTest
 from rules.vocabulary import FACT_PROVENANCE

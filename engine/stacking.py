@@ -9,7 +9,6 @@ is "eligible to be considered" until a person decides.
 from __future__ import annotations
 
 from dataclasses import replace
-from fractions import Fraction
 from itertools import islice
 from typing import Any
 
@@ -23,25 +22,21 @@ from engine.explain import (
     merge_requests,
     who,
 )
-from engine.semantics import MET, NOT_MET, UNKNOWN, label_of
-from rules.numbers import Interval, bounds, exact, plain, text
+from engine.semantics import MET, NOT_MET, UNKNOWN
+from engine.target_tests import TargetTests, exact_ends
+from engine.wording import label_of
+from rules.numbers import plain, text
 from rules.policy import Policy, Target
 
 
-def _ends(value: Any) -> tuple[Fraction, Fraction] | None:
-    if value is None:
-        return None
-    return bounds(value if isinstance(value, (Fraction, Interval)) else exact(value))
-
-
-class Stacking:
+class Stacking(TargetTests):
     def __init__(
         self, policy: Policy, ev: EvalContext, excluded: dict, only: set[str] | None = None
     ):
         self.policy, self.ev, self.excluded = policy, ev, excluded
         creds = ev.credentials
         # ECTS as (low, high) exact bounds: a conversion defined as a range gives two ends.
-        self.ects = [_ends(c.get("ects")) for c in creds]
+        self.ects = [exact_ends(c.get("ects")) for c in creds]
         self.provider = [c.get("awarding_body_id") or c.get("awarding_body") for c in creds]
         self.order = tuple(
             sorted(range(len(creds)), key=lambda i: (-(self.ects[i] or (0, 0))[0], creds[i].id))
@@ -50,10 +45,6 @@ class Stacking:
         self.targets = topological(tuple(targets))
         self.strict = self._problem(strict=True)
         self.loose = self._problem(strict=False)
-
-    def _ok(self, t: Target, group: Any, i: int, strict: bool) -> bool:
-        s = self.ev.status(group, i)
-        return s == MET if strict else s != NOT_MET
 
     def _eligible(self, t: Target, slot: Any, i: int, strict: bool) -> bool:
         excluded = self.excluded.get(i, NOT_EXCLUDED)
@@ -89,146 +80,6 @@ class Stacking:
             return False
         x, y = {v.casefold() for v in x}, {v.casefold() for v in y}
         return len(x & y) / min(len(x), len(y)) >= self.policy.settings.overlap_min_share
-
-    def total(self, chosen: Any, strict: bool) -> Fraction:
-        """The ECTS of a set: the low ends when strict, the high ends when optimistic."""
-        end = 0 if strict else 1
-        return sum((self.ects[i][end] for i in chosen if self.ects[i]), Fraction(0))
-
-    def meets(self, t: Target, chosen: frozenset[int], strict: bool) -> bool:
-        """`not self.shortfalls(...)`, without writing the reasons: the search asks this at
-        every leaf, and only the chosen filling's reasons are ever read."""
-        if t.min_count is not None and len(chosen) < t.min_count:
-            return False
-        if t.min_total_ects is not None and self.total(chosen, strict) < t.min_total_ects:
-            if strict or all(self.ects[i] for i in chosen):
-                return False
-        if t.max_per_provider is not None:
-            counts: dict[str, int] = {}
-            for i in chosen:
-                key = self.provider[i]
-                if key is None:
-                    if strict:
-                        return False
-                    continue
-                counts[key] = counts.get(key, 0) + 1
-                if counts[key] > t.max_per_provider:
-                    return False
-        if any(self._share_shortfall(share, chosen, strict) for share in t.shares):
-            return False
-        return not any(self._total_shortfall(total, chosen, strict) for total in t.totals)
-
-    def possible(self, t: Target, base: frozenset[int], pool: list[int], strict: bool) -> bool:
-        """False when no choice from `pool` (added to `base`) can meet the target's count and
-        ECTS minimums or fill its slots' minimums: a necessary condition, checked before the
-        search enumerates the fillings of a target that cannot be met."""
-        sets = self._slot_sets(t, strict)
-        usable = [i for i in pool if any(i in sets[s.id] for s in t.slots)]
-        for slot in t.slots:
-            if sum(1 for i in usable if i in sets[slot.id]) < slot.min:
-                return False
-        if sum(s.min for s in t.slots) > len(usable):
-            return False
-        room = None if any(s.max is None for s in t.slots) else sum(s.max for s in t.slots)
-        most = len(usable) if room is None else min(room, len(usable))
-        if t.min_count is not None and len(base) + most < t.min_count:
-            return False
-        if t.min_total_ects is None:
-            return True
-        end = 0 if strict else 1
-        if not strict and any(self.ects[i] is None for i in usable):
-            return True  # an unknown workload leaves the optimistic total open
-        values = sorted((self.ects[i][end] for i in usable if self.ects[i]), reverse=True)
-        best = self.total(base, strict) + sum(values[:most], Fraction(0))
-        return best >= t.min_total_ects
-
-    def _slot_sets(self, t: Target, strict: bool) -> dict[str, frozenset[int]]:
-        problem = self.strict if strict else self.loose
-        return {s.id: problem.eligible[(t.id, s.id)] for s in t.slots}
-
-    def shortfalls(self, t: Target, chosen: frozenset[int], strict: bool) -> list[str]:
-        """What keeps a set of credentials from meeting a target's totals (empty: nothing)."""
-        out = []
-        known_total = self.total(chosen, strict)
-        if t.min_count is not None and len(chosen) < t.min_count:
-            out.append(f"{t.min_count - len(chosen)} more credential(s) (needs {t.min_count})")
-        if t.min_total_ects is not None and known_total < t.min_total_ects:
-            if strict or all(self.ects[i] for i in chosen):
-                out.append(
-                    f"{text(t.min_total_ects - known_total)} more ECTS "
-                    f"(has {text(known_total)}, needs {text(t.min_total_ects)})"
-                )
-        if t.max_per_provider is not None:
-            counts: dict[str, int] = {}
-            for i in chosen:
-                key = self.provider[i]
-                if key is None:
-                    if strict:
-                        out.append("the awarding body of every credential must be known")
-                    continue
-                counts[key] = counts.get(key, 0) + 1
-            for key, count in sorted(counts.items()):
-                if count > t.max_per_provider:
-                    out.append(
-                        f"at most {t.max_per_provider} credential(s) from '{key}' (has {count})"
-                    )
-        for share in t.shares:
-            out += self._share_shortfall(share, chosen, strict)
-        for total in t.totals:
-            out += self._total_shortfall(total, chosen, strict)
-        return out
-
-    def _share_shortfall(self, share: Any, chosen: frozenset[int], strict: bool) -> list[str]:
-        end = 0 if strict else 1
-
-        def weight(i: int) -> Fraction:
-            if share.of == "count":
-                return Fraction(1)
-            return self.ects[i][end] if self.ects[i] else Fraction(0)
-
-        total = sum((weight(i) for i in chosen), Fraction(0))
-        inside = sum(
-            (weight(i) for i in chosen if self._ok(None, share.when, i, strict)), Fraction(0)
-        )
-        if total == 0 or inside / total >= share.min_share:
-            return []
-        unit = "credits" if share.of == "ects" else "credentials"
-        return [
-            f"at least {float(share.min_share):.0%} of {unit} {share.title} "
-            f"(has {float(inside / total):.0%})"
-        ]
-
-    def _total_shortfall(self, total: Any, chosen: frozenset[int], strict: bool) -> list[str]:
-        """A sum of a numeric subject over (some of) the chosen credentials, with bounds.
-
-        Strict (what is certain): the minimum counts only credentials known to be in `where`,
-        at their low ends; the maximum counts every credential that may be in it, at its high
-        end. Optimistic (what evidence could still make true): the reverse, and a missing
-        value leaves the minimum open."""
-        sure_low = sure_high = maybe_low = maybe_high = Fraction(0)
-        missing = False
-        for i in chosen:
-            status = self.ev.status(total.where, i) if total.where is not None else MET
-            if status == NOT_MET:
-                continue
-            ends = _ends(self.ev.credentials[i].get(total.of))
-            if ends is None:
-                missing = True
-                continue
-            maybe_low, maybe_high = maybe_low + ends[0], maybe_high + ends[1]
-            if status == MET:
-                sure_low, sure_high = sure_low + ends[0], sure_high + ends[1]
-        out = []
-        unit = label_of(total.of, self.ev.ctx.catalogue)
-        reach = sure_low if strict else maybe_high
-        if total.minimum is not None and reach < total.minimum and (strict or not missing):
-            out.append(f"{total.title}: {text(total.minimum - reach)} more ({unit}: has "
-                       f"{text(reach)}, needs {text(total.minimum)})")  # fmt: skip
-        top = maybe_high if strict else sure_low
-        if total.maximum is not None and (top > total.maximum or (strict and missing)):
-            shown = f"has {text(top)}" + (", some unknown" if missing else "")
-            out.append(f"{total.title}: at most {text(total.maximum)} ({unit}: {shown})")
-        return out
 
     def outcomes(self) -> tuple[list[dict[str, Any]], dict[str, Filling], bool]:
         n = len(self.ev.credentials)

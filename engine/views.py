@@ -19,7 +19,8 @@ from engine import conversions as cv
 from engine.binding import Bound
 from engine.inputs import Credential, Provenance
 from engine.lookup import NO_ROW, Possible, matching_rows
-from engine.semantics import MET, NOT_MET, UNKNOWN, Context, column_status, evaluate, show
+from engine.semantics import MET, NOT_MET, UNKNOWN, Context, column_status, evaluate
+from engine.wording import show
 from rules.catalogue import APPLICATION, CREDENTIAL
 from rules.computed import expression_text
 from rules.numbers import (

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 from engine.inputs import from_plain
-from engine.semantics import show
+from engine.wording import show
 from rules.vocabulary import ELEMENTS, VOCABULARIES
 
 STATUS = {
