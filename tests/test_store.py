@@ -54,7 +54,7 @@ def test_file_database_has_the_pragmas_of_a_legal_record(file_db):
 def test_every_table_is_strict(db):
     rows = db.conn.execute("PRAGMA table_list").fetchall()
     ours = {r[1]: r[5] for r in rows if r[0] == "main" and not r[1].startswith(("sqlite_", "_"))}
-    assert len(ours) == 14  # with the login throttle's two (migration 0004)
+    assert len(ours) == 15  # with the login throttle's two (0004) and batches (0005)
     assert all(ours.values()), ours
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from app import create_app
 from models.desk import admin as desk_admin
+from models.desk import batches as desk_batches
 from models.desk import cases as desk
 from models.store import database as store
 from tests.api_fixtures import Tenant, evaluated_credit_case, policy_variant, tenant
@@ -22,7 +23,8 @@ SECRET_TITLE = "Alpha's unpublished admissions rule (secret title)"
 SECRET_JUSTIFICATION = "ALPHA-ONLY justification: the applicant's thesis covers the gap"
 ROLES = ("admin", "officer", "viewer")
 MISSING = {"case_id": 999_999, "evaluation_id": 999_998, "decision_id": 999_997,
-           "policy_id": "no-such-policy", "version": "0", "name": "swagger-ui.css"}  # fmt: skip
+           "policy_id": "no-such-policy", "version": "0", "name": "swagger-ui.css",
+           "batch_id": 999_996}  # fmt: skip
 IDS = {403, 404}
 
 
@@ -53,9 +55,16 @@ def world(tmp_path_factory):
         case.learner_key, "Amira Haddad", "demo-learner-001", SECRET_TITLE,
         SECRET_JUSTIFICATION, policy.digest, last_hash, fingerprint, "alpha.test", "Alpha (test)",
     }  # fmt: skip
+    batch = desk_batches.create_batch(
+        db, a.org.officer,
+        {"policy": {"id": "alpha-secret-policy", "version": policy.version},
+         "as_of": None, "wallets": [wallet("amira-haddad")]},
+        path.parent / "batches",
+    )  # fmt: skip
     ids = {
         "case_id": case.id, "evaluation_id": evaluation_id, "decision_id": decision.id,
         "policy_id": "alpha-secret-policy", "version": policy.version, "name": "swagger-ui.css",
+        "batch_id": batch.id,
     }  # fmt: skip
     app = create_app({"TESTING": True, "DATABASE": str(path)})
     app.extensions["credstack_evaluator"] = ENGINE
@@ -100,6 +109,12 @@ def requests_for(ids: dict, b_case: int) -> dict[tuple[str, str], tuple[object, 
             {"action": "accept", "justification": "x"}, officer_only),
         ("api_v1.list_decisions", "GET"): (None, {404}),
         ("api_v1.get_decision", "GET"): (None, {404}),
+        ("api_v1.create_batch", "POST"): (
+            {"policy": a_policy, "wallets": [wallet("amira-haddad")]},
+            {"admin": {404}, "officer": {404}, "viewer": {403}}),
+        ("api_v1.list_batches", "GET"): (None, ok),
+        ("api_v1.get_batch", "GET"): (None, {404}),
+        ("api_v1.batch_results", "GET"): (None, {404}),
         ("api_docs.openapi", "GET"): (None, ok),
         ("api_docs.docs", "GET"): (None, ok),
         ("api_docs.docs_asset", "GET"): (None, ok),
@@ -144,6 +159,7 @@ def a_rows(db: store.DB, org_id: int) -> dict[str, int]:
         "evaluations": "case_id IN (SELECT id FROM cases WHERE organisation_id = ?)",
         "case_events": "case_id IN (SELECT id FROM cases WHERE organisation_id = ?)",
         "case_snapshots": "case_id IN (SELECT id FROM cases WHERE organisation_id = ?)",
+        "batches": "organisation_id = ?",
     }
     return {
         table: db.conn.execute(f"SELECT count(*) FROM {table} WHERE {where}", [org_id]).fetchone()[

@@ -206,6 +206,29 @@ class LoginThrottle:
 
 
 @dataclass(frozen=True)
+class BatchJob:
+    """A population evaluated against one policy version; its wallets and results are files."""
+
+    id: int
+    organisation_id: int
+    created_by: int
+    created_at: str
+    policy_id: str
+    policy_version: str
+    as_of: str
+    learners: int
+    status: str  # queued, running, done, failed
+    evaluated: int = 0
+    errors: int = 0
+    started_at: str | None = None
+    heartbeat_at: str | None = None
+    finished_at: str | None = None
+    failure: str | None = None
+    results_sha256: str | None = None
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class QueueItem:
     """A case in the queue with its decision clock (calendar months from the complete file).
 

@@ -285,3 +285,37 @@ CREATE INDEX login_waits_expiry ON login_waits(expires_at);
 @MIGRATIONS(name="0004_login_throttle")
 def _login_throttle(db: Database) -> None:
     _run_script(db, _LOGIN_THROTTLE)
+
+
+# Batches: jobs evaluating a population of learners against one policy version (the API's
+# /batches). A row is the job's state (queued, running, done, failed) and its counts; the
+# learners' wallets and results are files beside the database, never rows. State, not records:
+# the audit trail says who started a batch and how it ended, without personal data.
+_BATCHES = """
+CREATE TABLE batches (
+    id INTEGER PRIMARY KEY,
+    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+    created_by INTEGER NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    policy_id TEXT NOT NULL,
+    policy_version TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    learners INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    evaluated INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT,
+    heartbeat_at TEXT,
+    finished_at TEXT,
+    failure TEXT,
+    results_sha256 TEXT,
+    summary TEXT
+) STRICT;
+CREATE INDEX batches_by_organisation ON batches (organisation_id, id);
+CREATE INDEX batches_by_status ON batches (status, heartbeat_at);
+"""
+
+
+@MIGRATIONS(name="0005_batches")
+def _batches(db: Database) -> None:
+    _run_script(db, _BATCHES)

@@ -1,20 +1,22 @@
 """The JSON API under /api/v1 and its OpenAPI document.
 
-The routes live in `policies` (me, stateless evaluation, policies, audit) and `cases` (cases,
-evaluations, decisions); `support` holds the blueprint, token authentication and the strict body
-and query loaders; `docs` generates the OpenAPI document and serves Swagger UI.
+The routes live in `policies` (me, stateless evaluation, policies, audit), `cases` (cases,
+evaluations, decisions) and `batches` (populations evaluated in the background); `support` holds
+the blueprint, token authentication and the strict body and query loaders; `docs` generates the
+OpenAPI document and serves Swagger UI.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
+from views.api import batches as api_batches
 from views.api import cases as api_cases
 from views.api import docs as api_docs
 from views.api import policies as api_policies
 from views.api import support as api_support
 
-__all__ = ["api_cases", "api_policies", "register"]
+__all__ = ["api_batches", "api_cases", "api_policies", "register"]
 
 
 def register(app: Flask) -> None:

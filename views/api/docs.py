@@ -114,9 +114,11 @@ def _operation(doc: ApiDoc, view: Any, parameters: list[dict[str, Any]]) -> dict
         content = {"application/json": {"schema": doc.body}}
         operation["requestBody"] = {"required": True, "content": content}
     body: dict[str, Any] = {"schema": doc.response} if doc.response is not None else {}
+    if doc.media != "application/json":
+        body = {"schema": {"type": "string"}}
     operation["responses"][str(doc.status)] = {
-        "description": "OK" if doc.status == 200 else "Created",
-        "content": {"application/json": body},
+        "description": {200: "OK", 201: "Created", 202: "Accepted"}[doc.status],
+        "content": {doc.media: body},
     }
     for status in sorted(set(doc.errors) | {401}):
         operation["responses"][str(status)] = f"Error{status}"

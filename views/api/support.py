@@ -43,6 +43,7 @@ class ApiDoc:
     status: int = 200
     errors: tuple[int, ...] = ()
     headers: tuple[tuple[str, str], ...] = ()  # request headers: (name, description)
+    media: str = "application/json"  # the success response's media type
 
 
 def route(rule: str, method: str, doc: ApiDoc) -> Callable[[Callable], Callable]:
