@@ -19,9 +19,15 @@ from openpyxl import load_workbook
 from bench.synthetic import credential_values, policy_document, wallet
 from engine.batch import canonical
 from engine.evaluate import evaluate
-from models.credentials.intake import load_wallet_file, wallet_from_document
-from models.population.outputs import LineSet, columns
+from models.credentials.intake import (
+    DEVELOPMENT_LEARNER_KEY_SECRET,
+    load_wallet_file,
+    wallet_from_document,
+)
+from models.population.outputs import LineSet, columns, open_writer
+from models.population.runner import PoolExecutor, run
 from models.population.sources import open_source
+from models.population.work import Job
 from rules.loader import load_policy, parse_document
 from views.cli.batch import population_runner
 from views.cli.main import cli
@@ -283,6 +289,36 @@ def test_no_learner_id_or_name_reaches_stderr_or_the_summary(tmp_path):
     assert personal and "broken-person-77" in (tmp_path / "r.jsonl").read_text(encoding="utf-8")
     for value in personal:
         assert value not in result.stderr and value not in result.stdout
+
+
+def test_a_learner_that_crashes_its_worker_costs_only_its_own_line(tmp_path):
+    policy = _policy()
+    documents = _documents()[:6]
+    crashing = json.loads(json.dumps(documents[2]))
+    crashing["credentials"][0]["id"] = "crash"
+    documents[2] = crashing
+    wallets = _jsonl(tmp_path / "wallets.jsonl", documents)
+    out = tmp_path / "r.jsonl"
+    job = Job(policy, AS_OF, DEVELOPMENT_LEARNER_KEY_SECRET)
+    target = "tests.worker_targets:evaluate_items_or_crash"
+    executor = PoolExecutor(job, workers=2, target=target)
+    writer = open_writer(out, policy, AS_OF)
+    try:
+        totals = run(open_source(wallets), executor, writer, chunk_size=4)
+    finally:
+        executor.close()
+        writer.close()
+    assert (totals.evaluated, totals.errors) == (5, 1)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["line"] for line in lines] == [1, 2, 3, 4, 5, 6]
+    crashed = json.loads(lines[2])
+    assert crashed["learner"] == crashing["learner"]["id"]
+    assert crashed["error"].startswith("<engine>: engine worker died")
+    assert "SIGSEGV" in crashed["error"]
+    for line, document in zip(lines, documents, strict=True):
+        if document is not crashing:
+            expected = canonical(evaluate(policy, wallet_from_document(document), AS_OF))
+            assert _result_text(line) == expected
 
 
 def test_line_sets_hold_ranges():

@@ -123,8 +123,9 @@ class PoolExecutor:
         workers: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         memory_limit_mb: int = DEFAULT_MEMORY_MB,
+        target: str = TARGET,
     ):
-        self.job = job
+        self.job, self.target = job, target
         self.workers = workers or os.cpu_count() or 1
         self.timeout = timeout  # per learner: a chunk may take this much per learner in it
         self.pool = WorkerPool(size=self.workers, timeout=timeout, memory_limit_mb=memory_limit_mb)
@@ -144,11 +145,11 @@ class PoolExecutor:
     def _call(self, items: list[Item]) -> list[Evaluated]:
         timeout = self.timeout * len(items)
         try:
-            return self.pool.call(TARGET, self.job.payload(items), timeout)
+            return self.pool.call(self.target, self.job.payload(items), timeout)
         except EngineFailure as exc:
             if exc.type_name != PolicyNotLoaded.__name__:
                 raise
-        return self.pool.call(TARGET, self.job.payload(items, with_policy=True), timeout)
+        return self.pool.call(self.target, self.job.payload(items, with_policy=True), timeout)
 
     def close(self) -> None:
         self.threads.shutdown(wait=True, cancel_futures=True)
