@@ -2,10 +2,10 @@
 
 N synthetic learners × 20 credentials (`bench.synthetic.wallet(20, seed=i)`) against the 50-rule
 synthetic policy (`policy_document(50, seed=0)`), generated as they are consumed (never held),
-are streamed through the batch runner on every core to a temporary .jsonl file: full explained
-results, written in input order. In the same run, the hand-written loop
-(`bench.baselines.LoopMatcher`, matching only, one core) goes over the same population. Both
-times include making the learners' wallets.
+are streamed through the batch runner on every core to a temporary .jsonl file: explained
+results in the batch's default (compact) detail, written in input order. In the same run, the
+hand-written loop (`bench.baselines.LoopMatcher`, matching only, one core) goes over the same
+population. Both times include making the learners' wallets.
 
 Reported: learners, seconds, learners/s, the peak RSS growth of this process while the batch ran
 (flat memory: it does not grow with N) and the workers' peak RSS, the loop's seconds and
@@ -141,7 +141,7 @@ def format_population(f: dict[str, Any]) -> str:
         [
             f"population: {f['learners']:,} learners × {f['credentials']} credentials, "
             f"policy of {f['rules']} rules, {f['workers']} workers on {f['cores']} cores",
-            f"  batch (full explained results to .jsonl, {f['output_mib']:,} MiB): "
+            f"  batch (compact explained results to .jsonl, {f['output_mib']:,} MiB): "
             f"{f['seconds']:,} s, {f['learners_per_second']:,} learners/s, "
             f"{f['errors']} errors",
             f"  peak RSS growth of the batch process: {f['peak_rss_growth_mib']} MiB; "

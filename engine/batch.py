@@ -58,8 +58,8 @@ def outcome_rows(result: dict[str, Any]) -> tuple[OutcomeRow, ...]:
 
 
 def evaluate_text(
-    policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "durable"
+    policy: Policy, wallet: Wallet, as_of: dt.date, matcher: str = "durable", detail: str = "full"
 ) -> tuple[str, tuple[OutcomeRow, ...]]:
     """`evaluate(...)` as canonical text, with its outcome rows."""
-    result = evaluate(policy, wallet, as_of, matcher)
+    result = evaluate(policy, wallet, as_of, matcher, detail)
     return canonical(result), outcome_rows(result)

@@ -65,18 +65,22 @@ def _single(db: store.DB, org_id: int, body: dict[str, Any], wallet: dict[str, A
     ref = body["policy"]
     version = store_policies.get_policy(db, org_id, ref["id"], ref["version"])
     learner = wallet_from_document(wallet, b"credstack-DEVELOPMENT-ONLY-learner-key-secret")
-    result = evaluate(validated_policy(version), learner, dt.date.fromisoformat(AS_OF))
+    as_of = dt.date.fromisoformat(AS_OF)
+    detail = body.get("detail", "compact")
+    result = evaluate(validated_policy(version), learner, as_of, detail=detail)
     return canonical(result)
 
 
+@pytest.mark.parametrize("detail", [None, "full"])
 def test_a_batch_runs_in_the_background_and_its_results_are_single_evaluations(
-    client, api_app, alpha, db
+    client, api_app, alpha, db, detail
 ):
-    body = _body()
+    body = _body() if detail is None else _body(detail=detail)
     started = client.post("/api/v1/batches", json=body, headers=alpha.auth())
     assert started.status_code == 202, started.get_json()
     job = started.get_json()
     assert job["status"] in ("queued", "running") and job["learners"] == 4
+    assert job["detail"] == (detail or "compact")
     assert started.headers["Location"].endswith(f"/api/v1/batches/{job['id']}")
     _finish(api_app)
     done = client.get(started.headers["Location"], headers=alpha.auth()).get_json()

@@ -90,16 +90,21 @@ def test_a_batch_gives_byte_for_byte_what_single_evaluations_give(tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(documents)
     for number, (line, document) in enumerate(zip(lines, documents, strict=True), start=1):
-        expected = canonical(evaluate(policy, wallet_from_document(document), AS_OF))
+        learner = wallet_from_document(document)
+        expected = canonical(evaluate(policy, learner, AS_OF, detail="compact"))  # the default
         assert _result_text(line) == expected
         assert json.loads(line)["line"] == number
         assert json.loads(line)["learner"] == document["learner"]["id"]
-    # A folder of wallet files gives the same results as the same wallets on lines.
+    # A folder of wallet files gives the same results as the same wallets on lines; full
+    # results on asking.
     folder = tmp_path / "folder.jsonl"
-    assert batch(out=folder, wallets=FIXTURES / "learners").exit_code == 0
+    assert batch("--detail", "full", out=folder, wallets=FIXTURES / "learners").exit_code == 0
     for path, line in zip(LEARNERS, folder.read_text(encoding="utf-8").splitlines(), strict=True):
         expected = canonical(evaluate(policy, load_wallet_file(path)[0], AS_OF))
         assert _result_text(line) == expected, path.name
+    # Results of one detail are not continued with the other.
+    mixed = batch("--detail", "compact", out=folder, wallets=FIXTURES / "learners")
+    assert mixed.exit_code == 2 and "holds full results" in mixed.stderr
 
 
 def test_the_benchmark_path_matches_single_evaluations_too(tmp_path):

@@ -52,7 +52,8 @@ def results_path(directory: Path, job_id: int) -> Path:
 
 
 def create_batch(db: store.DB, user: User, values: dict[str, Any], directory: Path) -> BatchJob:
-    """Queue a job: `values` holds `policy` {id, version}, `as_of` and `wallets` (documents)."""
+    """Queue a job: `values` holds `policy` {id, version}, `as_of`, `detail` (of the results:
+    compact unless full is asked for) and `wallets` (documents)."""
     require(user, "admin", "officer")
     ref, wallets = values["policy"], values["wallets"]
     if not 1 <= len(wallets) <= MAX_LEARNERS:
@@ -73,7 +74,7 @@ def create_batch(db: store.DB, user: User, values: dict[str, Any], directory: Pa
 
     return store_batches.create_batch(
         db, user.organisation_id, user.id, version.policy_id, version.version,
-        as_of.isoformat(), len(wallets), write_input,
+        as_of.isoformat(), values.get("detail") or "compact", len(wallets), write_input,
     )  # fmt: skip
 
 
@@ -151,8 +152,10 @@ class BatchRunner:
             policy = validated_policy(version)
             as_of = dt.date.fromisoformat(job.as_of)
             source = JsonLinesSource(wallets_path(self.directory, job.id))
-            writer = open_writer(results_path(self.directory, job.id), policy, as_of)
-            executor = PoolExecutor(Job(policy, as_of, self.secret), workers=self.workers)
+            path = results_path(self.directory, job.id)
+            writer = open_writer(path, policy, as_of, job.detail)
+            work = Job(policy, as_of, self.secret, detail=job.detail)
+            executor = PoolExecutor(work, workers=self.workers)
             last = [0.0]
 
             def beat(totals: Totals) -> None:

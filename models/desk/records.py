@@ -216,6 +216,7 @@ class BatchJob:
     policy_id: str
     policy_version: str
     as_of: str
+    detail: str  # of the results: compact or full (engine.evaluate.evaluate)
     learners: int
     status: str  # queued, running, done, failed
     evaluated: int = 0

@@ -62,7 +62,14 @@ class DaskExecutor:
     def task(self, items: list[Item]) -> Any:
         job = self.job
         return self.client.submit(
-            evaluate_chunk, self.policy, items, job.as_of, job.secret, job.matcher, pure=False
+            evaluate_chunk,
+            self.policy,
+            items,
+            job.as_of,
+            job.secret,
+            job.matcher,
+            job.detail,
+            pure=False,
         )
 
     def close(self) -> None:

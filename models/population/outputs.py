@@ -94,11 +94,11 @@ class Writer:
             self.path.unlink(missing_ok=True)
 
 
-def open_writer(path: Path, policy: Policy, as_of: Any) -> Writer:
+def open_writer(path: Path, policy: Policy, as_of: Any, detail: str = "full") -> Writer:
     """The writer for `path` by its suffix, continuing what the file already holds."""
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        return JsonLinesWriter(path, policy, as_of.isoformat())
+        return JsonLinesWriter(path, policy, as_of.isoformat(), detail)
     if suffix == ".csv":
         return SheetWriter(path, columns(policy))
     if suffix == ".xlsx":
@@ -120,8 +120,8 @@ def jsonl_line(r: Evaluated) -> str:
 
 
 class JsonLinesWriter(Writer):
-    def __init__(self, path: Path, policy: Policy, as_of: str):
-        self.path = path
+    def __init__(self, path: Path, policy: Policy, as_of: str, detail: str = "full"):
+        self.path, self.detail = path, detail
         self.done = LineSet()
         self.created = not path.exists()
         try:
@@ -149,7 +149,7 @@ class JsonLinesWriter(Writer):
                     "write the results to another file"
                 )
             if not checked and b',"result":{' in raw:
-                _check_same_batch(self.path, json.loads(raw)["result"], digest, as_of)
+                _check_same_batch(self.path, json.loads(raw)["result"], digest, as_of, self.detail)
                 checked = True
             self.done.add(int(found.group(1)))
             kept += len(raw)
@@ -166,8 +166,15 @@ class JsonLinesWriter(Writer):
         self.file.close()
 
 
-def _check_same_batch(path: Path, result: dict[str, Any], digest: str, as_of: str) -> None:
+def _check_same_batch(
+    path: Path, result: dict[str, Any], digest: str, as_of: str, detail: str
+) -> None:
     was = (result.get("policy", {}).get("digest"), result.get("as_of"))
+    if result.get("detail", "full") != detail:
+        raise OutputError(
+            f"{path}: holds {result.get('detail', 'full')} results; to continue it, give the "
+            "same --detail, or write the results to another file"
+        )
     if was != (digest, as_of):
         raise OutputError(
             f"{path}: holds results of another policy version or application date "

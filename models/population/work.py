@@ -35,6 +35,7 @@ class Job:
     as_of: dt.date
     secret: bytes
     matcher: str = "durable"
+    detail: str = "full"  # or "compact" (engine.evaluate.evaluate)
 
     def payload(self, items: list[Item], with_policy: bool = False) -> dict[str, Any]:
         payload: dict[str, Any] = {
@@ -42,6 +43,7 @@ class Job:
             "as_of": self.as_of.isoformat(),
             "secret": self.secret,
             "matcher": self.matcher,
+            "detail": self.detail,
             "items": items,
         }
         return payload | {"policy": self.policy} if with_policy else payload
@@ -61,18 +63,23 @@ def evaluate_items(payload: dict[str, Any]) -> list[Evaluated]:
     """Runs in a pool worker: a `Job.payload`; raises PolicyNotLoaded until sent the policy."""
     policy = policy_for(payload["digest"], payload.get("policy"))
     as_of = dt.date.fromisoformat(payload["as_of"])
-    return evaluate_chunk(policy, payload["items"], as_of, payload["secret"], payload["matcher"])
+    return evaluate_chunk(
+        policy, payload["items"], as_of, payload["secret"], payload["matcher"],
+        payload.get("detail", "full"),
+    )  # fmt: skip
 
 
 def evaluate_chunk(
-    policy: Policy, items: list[Item], as_of: dt.date, secret: bytes, matcher: str = "durable"
-) -> list[Evaluated]:
-    return [evaluate_item(policy, item, as_of, secret, matcher) for item in items]
+    policy: Policy, items: list[Item], as_of: dt.date, secret: bytes, matcher: str = "durable",
+    detail: str = "full",
+) -> list[Evaluated]:  # fmt: skip
+    return [evaluate_item(policy, item, as_of, secret, matcher, detail) for item in items]
 
 
 def evaluate_item(
-    policy: Policy, item: Item, as_of: dt.date, secret: bytes, matcher: str = "durable"
-) -> Evaluated:
+    policy: Policy, item: Item, as_of: dt.date, secret: bytes, matcher: str = "durable",
+    detail: str = "full",
+) -> Evaluated:  # fmt: skip
     learner = item.learner
     try:
         if item.kind == "error":
@@ -83,7 +90,7 @@ def evaluate_item(
             wallet = wallet_from_document(document, secret, item.source or "wallet")
         else:
             wallet = _wallet(item, secret)
-        text, outcomes = evaluate_text(policy, wallet, as_of, matcher)
+        text, outcomes = evaluate_text(policy, wallet, as_of, matcher, detail)
         learner = learner if learner is not None else wallet.learner_key
         return Evaluated(item.line, learner, text, None, outcomes)
     except IntakeError as exc:

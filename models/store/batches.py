@@ -28,6 +28,7 @@ def _job(row: sqlite3.Row) -> BatchJob:
         policy_id=row["policy_id"],
         policy_version=row["policy_version"],
         as_of=row["as_of"],
+        detail=row["detail"],
         learners=row["learners"],
         status=row["status"],
         evaluated=row["evaluated"],
@@ -43,7 +44,7 @@ def _job(row: sqlite3.Row) -> BatchJob:
 
 def create_batch(
     db: DB, organisation_id: int, actor_id: int, policy_id: str, version: str, as_of: str,
-    learners: int, write_input: Any,
+    detail: str, learners: int, write_input: Any,
 ) -> BatchJob:  # fmt: skip
     """Insert a queued job; `write_input(job_id)` stores its wallets inside the transaction (a
     failure there leaves no row)."""
@@ -58,6 +59,7 @@ def create_batch(
                 "policy_id": policy_id,
                 "policy_version": version,
                 "as_of": as_of,
+                "detail": detail,
                 "learners": learners,
                 "status": "queued",
             },

@@ -300,6 +300,7 @@ CREATE TABLE batches (
     policy_id TEXT NOT NULL,
     policy_version TEXT NOT NULL,
     as_of TEXT NOT NULL,
+    detail TEXT NOT NULL CHECK (detail IN ('compact', 'full')),
     learners INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
     evaluated INTEGER NOT NULL DEFAULT 0,

@@ -28,6 +28,12 @@ class BatchRequestSchema(Strict):
 
     policy = fields.Nested(PolicyRefSchema, required=True)
     as_of = IsoDate(load_default=None, metadata={"description": "evaluation date; default today"})
+    detail = fields.String(
+        load_default="compact",
+        validate=validate.OneOf(["compact", "full"]),
+        metadata={"description": "compact (default): results without the rows saying why a "
+                  "credential does not meet a recognition rule; full: everything"},
+    )  # fmt: skip
     wallets = fields.List(
         fields.Dict(),
         required=True,
@@ -41,6 +47,7 @@ class BatchSchema(Strict):
     status = fields.String(metadata={"description": "queued, running, done or failed"})
     policy = fields.Function(lambda b: {"id": b.policy_id, "version": b.policy_version})
     as_of = fields.String()
+    detail = fields.String()
     learners = fields.Integer()
     evaluated = fields.Integer()
     errors = fields.Integer(metadata={"description": "learners whose wallet was refused"})

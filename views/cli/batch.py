@@ -60,7 +60,16 @@ def learner_key_secret() -> bytes:
     "--out",
     required=True,
     type=click.Path(dir_okay=False),
-    help="Results: .jsonl (full results), .csv or .xlsx (statuses per rule).",
+    help="Results: .jsonl (explained results), .csv or .xlsx (statuses per rule).",
+)
+@click.option(
+    "--detail",
+    type=click.Choice(["compact", "full"]),
+    default="compact",
+    show_default=True,
+    help="compact: each result without the rows saying why a credential does not meet a "
+    "recognition rule (a third of the size; `credstack evaluate` gives the full result of one "
+    "learner); full: everything.",
 )
 @click.option(
     "--workers",
@@ -88,6 +97,7 @@ def batch_command(
     wallets: str,
     as_of: dt.date | None,
     out: str,
+    detail: str,
     workers: int | None,
     dask_address: str | None,
     chunk_size: int,
@@ -98,11 +108,11 @@ def batch_command(
     except click.ClickException as exc:
         _refuse(exc.format_message())
     compile_policy(policy)  # a policy the engine cannot run is refused before anything is written
-    job = Job(policy, as_of or dt.date.today(), learner_key_secret())
+    job = Job(policy, as_of or dt.date.today(), learner_key_secret(), detail=detail)
     try:
         source = open_source(Path(wallets))
         total = source.count()
-        writer = open_writer(Path(out), policy, job.as_of)
+        writer = open_writer(Path(out), policy, job.as_of, detail)
     except (SourceError, OutputError) as exc:
         _refuse(str(exc))
     try:
@@ -152,13 +162,14 @@ def _executor(job: Job, workers: int | None, dask_address: str | None) -> Execut
 
 
 def population_runner(
-    policy: Policy, wallets: Iterable[Wallet], out: Path, as_of: dt.date, workers: int | None = None
-) -> dict[str, Any]:
+    policy: Policy, wallets: Iterable[Wallet], out: Path, as_of: dt.date,
+    workers: int | None = None, detail: str = "full",
+) -> dict[str, Any]:  # fmt: skip
     """A batch of wallets already made (the benchmark's synthetic learners) to `out`, on every
     core: the `run_batch` of `bench.population`."""
-    job = Job(policy, as_of, learner_key_secret())
+    job = Job(policy, as_of, learner_key_secret(), detail=detail)
     items = (Item(n, "wallet", wallet_to_plain(w), w.learner_key) for n, w in enumerate(wallets, 1))
-    writer = open_writer(out, policy, as_of)
+    writer = open_writer(out, policy, as_of, detail)
     executor = PoolExecutor(job, workers or os.cpu_count() or 1)
     try:
         totals = run(items, executor, writer)

@@ -326,7 +326,7 @@ def bench(
         from bench.synthetic import AS_OF
 
         def run_batch(policy: Policy, wallets: Iterable[Wallet], out: Path) -> dict[str, Any]:
-            return population_runner(policy, wallets, out, AS_OF)
+            return population_runner(policy, wallets, out, AS_OF, detail="compact")
 
         log = None if as_json else (lambda line: click.echo(line, err=True))
         figures = measure_population(learners, run_batch, log)
