@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from fractions import Fraction
 from typing import Any
 
 from engine.inputs import Credential, Wallet
@@ -369,3 +370,21 @@ def wallet(n_credentials: int, seed: int = 0, as_of: dt.date = AS_OF) -> Wallet:
         Credential.of(f"c{i:03d}", credential_values(rng, as_of)) for i in range(n_credentials)
     )
     return Wallet(f"learner-{n_credentials}-{seed}", creds)
+
+
+def wallet_document(n_credentials: int, seed: int = 0, as_of: dt.date = AS_OF) -> dict[str, Any]:
+    """`wallet(...)` as the wallet document a learner's file (or an API request) holds."""
+    learner = wallet(n_credentials, seed, as_of)
+    credentials = []
+    for c in learner.credentials:
+        doc: dict[str, Any] = {"id": c.id}
+        for name, value in c.values.items():
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Fraction):
+                value = float(value)
+            doc[name] = value
+        credentials.append(doc)
+    return {"learner": {"id": learner.learner_key}, "credentials": credentials}

@@ -33,9 +33,10 @@ class InProcess:
     """The engine without the worker process: deterministic and fast enough for tests."""
 
     def evaluate(
-        self, policy: Any, wallet: Any, as_of: dt.date, *, organisation: str = ""
-    ) -> dict[str, Any]:
-        return evaluate(policy, wallet, as_of)
+        self, policy: Any, wallet: Any, as_of: dt.date, *, organisation: str = "",
+        detail: str = "full",
+    ) -> dict[str, Any]:  # fmt: skip
+        return evaluate(policy, wallet, as_of, detail=detail)
 
 
 ENGINE = InProcess()

@@ -183,9 +183,28 @@ def test_evaluate_an_inline_policy_gives_the_same_fingerprint(client, alpha):
     assert response.json["fingerprint"] == stored["fingerprint"]
 
 
+def test_evaluate_gives_a_compact_result_on_asking(client, alpha):
+    jonas = wallet("jonas-berg")  # six assessments not met under this policy
+    full = post(client, "/api/v1/evaluate", evaluate_body(wallet=jonas), alpha.auth()).json
+    body = evaluate_body(wallet=jonas, detail="compact")
+    response = post(client, "/api/v1/evaluate", body, alpha.auth())
+    compact = response.json
+    assert response.status_code == 200 and compact["detail"] == "compact" and "detail" not in full
+    assert compact["fingerprint"] == full["fingerprint"]
+    assert [o["status"] for o in compact["outcomes"]] == [o["status"] for o in full["outcomes"]]
+
+    def kept(result):  # the assessments a compact result keeps: met or unknown
+        rows = [a for o in result["outcomes"] for a in o.get("assessments", [])]
+        return [a for a in rows if a["status"] in ("met", "unknown")], len(rows)
+
+    (compact_rows, compact_all), (full_rows, full_all) = kept(compact), kept(full)
+    assert compact_rows == full_rows and compact_all == len(full_rows) < full_all
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
+        ({"detail": "brief"}, "detail"),
         ({"policy": None}, "policy"),
         ({"policy_document": {"id": "x"}}, "policy"),  # both given
         ({"colour": "blue"}, "colour"),

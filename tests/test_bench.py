@@ -191,3 +191,18 @@ def test_the_facts_loop_agrees_with_evaluate_and_is_not_vacuous(seed: int) -> No
     assert loop(w) == expected
     seen = {s for aspects in expected.values() for s in aspects.values()}
     assert seen == {"met", "not_met", "unknown"}
+
+
+def test_the_api_benchmark_loads_the_production_server(tmp_path) -> None:
+    from bench.api_load import format_api, measure
+    from views.cli.bench_api import prepare
+
+    path, token, request = prepare(tmp_path)
+    figures = measure(path, token, request, seconds=0.3, levels=(1, 2), workers=1)
+    levels = figures["levels"]
+    assert [level["concurrency"] for level in levels] == [1, 2]
+    assert all(level["errors"] == 0 and level["requests"] > 0 for level in levels), levels
+    assert all(level["p50_ms"] <= level["p99_ms"] for level in levels)
+    assert figures["target"] in ("PASS", "MISS")
+    text = format_api(figures)
+    assert "evaluations/s" in text and "p99 ≤ 50 ms" in text

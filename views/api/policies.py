@@ -90,7 +90,10 @@ def evaluate() -> Any:
     as_of = values["as_of"] or asked or dt.datetime.now(dt.UTC).date()
     count_evaluation(acting_user().id)
     organisation = str(acting_user().organisation_id)
-    return reply(None, get_evaluator().evaluate(policy, wallet, as_of, organisation=organisation))
+    result = get_evaluator().evaluate(
+        policy, wallet, as_of, organisation=organisation, detail=values["detail"]
+    )
+    return reply(None, result)
 
 
 def _inline_policy(document: dict[str, Any]) -> Policy:

@@ -80,6 +80,12 @@ class EvaluateRequestSchema(Strict):
         load_default=None,
         metadata={"description": "evaluation date; default the request's date, else today"},
     )
+    detail = fields.String(
+        load_default="full",
+        validate=validate.OneOf(["full", "compact"]),
+        metadata={"description": "full (default), or compact: without the rows saying why a "
+                  "credential does not meet a recognition rule"},
+    )  # fmt: skip
 
     @validates_schema
     def one_policy(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -313,13 +313,29 @@ def vocabulary(markdown: bool) -> None:
     "--learners", type=click.IntRange(1), default=100_000, show_default=True,
     help="How many learners --population evaluates.",
 )  # fmt: skip
+@click.option(
+    "--api", "over_api", is_flag=True,
+    help="Only this: POST /api/v1/evaluate (20 rules × 10 credentials) against gunicorn on "
+    "loopback, one worker per core, at 1, 2, 4 and 8 concurrent clients.",
+)  # fmt: skip
 def bench(
     quick: bool, as_json: bool, with_profile: bool, under_load: bool, population: bool,
-    learners: int,
+    learners: int, over_api: bool,
 ) -> None:  # fmt: skip
     from bench.costs import profile
     from bench.report import format_report
     from bench.run import run
+
+    if over_api:
+        import tempfile
+
+        from bench.api_load import format_api, measure
+        from views.cli.bench_api import prepare
+
+        with tempfile.TemporaryDirectory(prefix="credstack-bench-api-") as folder:
+            figures = measure(*prepare(Path(folder)))
+        click.echo(json.dumps(figures, indent=2) if as_json else format_api(figures))
+        return
 
     if population:
         from bench.population import format_population, measure_population

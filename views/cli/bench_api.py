@@ -1,0 +1,39 @@
+"""What `credstack bench --api` serves: a fresh database with one organisation, an officer with
+an API token, and the synthetic 20-rule policy published; and the request it sends (that policy
+and a 10-credential wallet). Kept here because `bench/` does not reach the desk itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.synthetic import AS_OF, policy_document, wallet_document
+from models.desk import admin as desk_admin
+from models.store import database as store
+
+RULES, CREDENTIALS = 20, 10
+
+
+def prepare(directory: Path) -> tuple[Path, str, dict[str, Any]]:
+    """(database path, API token, request body) for the API load benchmark."""
+    path = directory / "bench-api.sqlite"
+    db = store.open_db(path)
+    try:
+        store.create_organisation(db, "bench", "Benchmark University")
+        admin = desk_admin.create_user(
+            db, None,
+            {"email": "admin@bench.test", "display_name": "Admin", "role": "admin",
+             "password": "a long benchmark password"},
+            organisation="bench",
+        )  # fmt: skip
+        document = policy_document(RULES, seed=0)
+        version = desk_admin.publish_policy(db, admin, document)
+        _, token = desk_admin.issue_api_token(db, admin, "load benchmark")
+    finally:
+        db.close()
+    request = {
+        "policy": {"id": version.policy_id, "version": version.version},
+        "wallet": wallet_document(CREDENTIALS, seed=0),
+        "as_of": AS_OF.isoformat(),
+    }
+    return path, token, request
