@@ -79,6 +79,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ENGINE_WORKERS=int(os.environ.get("CREDSTACK_ENGINE_WORKERS", os.cpu_count() or 1)),
         ENGINE_MAX_WAITING=int(os.environ.get("CREDSTACK_ENGINE_MAX_WAITING", 16)),
         EVALUATIONS_PER_MINUTE=int(os.environ.get("CREDSTACK_EVALUATIONS_PER_MINUTE", 120)),
+        BATCH_WORKERS=int(os.environ.get("CREDSTACK_BATCH_WORKERS", 1)),
+        BATCH_DIR=os.environ.get("CREDSTACK_BATCH_DIR"),  # unset: batches/ beside the database
         DATABASE=os.environ.get(
             "CREDSTACK_DB", os.path.join(app.instance_path, "credstack.sqlite")
         ),
