@@ -118,17 +118,21 @@ def _derived_status(ctx: Context, atom: Any, element: str | None, view: Any) -> 
         return ctx.status(atom, view)
     if found is None:
         return ctx.status(atom, view)  # which keeps it by value
-    return found[1]
+    return found
 
 
 def _fact_field(ctx: Context, subject: Any, value: Any) -> Any:
+    """`checked(subject, value)`, kept by value (subjects live as long as the compiled policy)."""
     key = ("fact", id(subject), type(value), value)
     try:
-        found = ctx.by_value.get(key)
+        found = ctx.by_value.get(key, _UNSEEN)
     except TypeError:
         return checked(subject, value)
-    if found is None:
-        found = (subject, checked(subject, value))
+    if found is _UNSEEN:
+        found = checked(subject, value)
         if len(ctx.by_value) < BY_VALUE_LIMIT:
             ctx.by_value[key] = found
-    return found[1]
+    return found
+
+
+_UNSEEN = object()

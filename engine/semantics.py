@@ -44,15 +44,23 @@ class Context:
     # A condition that reads one element has one status per value of it (on one date): kept
     # with the compiled policy too, so credentials and learners sharing a value share the work.
     by_value: dict = field(default_factory=dict, compare=False)
+    # The views whose ids key `texts`, held so that no id is reused while it is (one entry per
+    # view, and plain strings as values: the cyclic collector has less to walk).
+    pins: dict = field(default_factory=dict, compare=False)
+
+    def pin(self, view: Any) -> int:
+        key = id(view)
+        if key not in self.pins:
+            self.pins[key] = view
+        return key
 
     def status(self, atom: Atom, view: Any) -> str:
-        """`evaluate_atom`, worked out once per condition and view in one evaluation. The entry
-        holds the atom and the view, so neither id can be reused by another object meanwhile."""
-        key = (id(atom), id(view))
+        """`evaluate_atom`, worked out once per condition and view in one evaluation."""
+        key = (id(atom), self.pin(view))
         found = self.texts.get(key)
         if found is None:
-            found = self.texts[key] = (atom, view, self._status(atom, view))
-        return found[2]
+            found = self.texts[key] = self._status(atom, view)
+        return found
 
     def _status(self, atom: Atom, view: Any) -> str:
         if isinstance(atom.value, (TableTest, Ref)) or (atom.of and atom.op.startswith("within_")):
@@ -70,9 +78,8 @@ class Context:
             found = evaluate_atom(atom, view, self)
             if len(self.by_value) >= BY_VALUE_LIMIT:
                 self.by_value.clear()  # a long batch with ever new values: start again
-            self.by_value[key] = (atom, found)
-            return found
-        return found[1]
+            self.by_value[key] = found  # atoms live as long as the compiled policy holding this
+        return found
 
     def text_of(self, atom: Atom) -> str:
         found = self.words.get(id(atom))
@@ -242,11 +249,14 @@ def actual_of(atom: Atom, view: Any, ctx: Context) -> Any:
         shown = [show(k, view.get(k), ctx.catalogue) for _, k in atom.value.match]
         return ", ".join(str(s) for s in shown if s is not None) or None
     # Many conditions read one element: it is put into words once per view.
-    key = ("shown", atom.element, id(view))
-    found = ctx.texts.get(key)
-    if found is None:  # the entry holds the view: its id cannot be reused while it is cached
-        found = ctx.texts[key] = (view, show(atom.element, view.get(atom.element), ctx.catalogue))
-    return found[1]
+    key = ("shown", atom.element, ctx.pin(view))
+    found = ctx.texts.get(key, _UNSEEN)
+    if found is _UNSEEN:
+        found = ctx.texts[key] = show(atom.element, view.get(atom.element), ctx.catalogue)
+    return found
+
+
+_UNSEEN = object()
 
 
 def covers_threshold(size: int, share: Any) -> int:
