@@ -45,15 +45,7 @@ def _timed(spent: dict[str, int]) -> Iterator[None]:
 
     def wrap(owner: Any, name: str, label: str) -> None:
         original = getattr(owner, name)
-
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter_ns()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                spent[label] = spent.get(label, 0) + time.perf_counter_ns() - start
-
-        setattr(owner, name, timed)
+        setattr(owner, name, _timed_call(original, label, spent))
         restore.append(lambda: setattr(owner, name, original))
 
     for label, attribute in PHASES:
