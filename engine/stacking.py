@@ -37,6 +37,7 @@ class Stacking(TargetTests):
         creds = ev.credentials
         # ECTS as (low, high) exact bounds: a conversion defined as a range gives two ends.
         self.ects = [exact_ends(c.get("ects")) for c in creds]
+        self.scale_ects()
         self.provider = [c.get("awarding_body_id") or c.get("awarding_body") for c in creds]
         self.order = tuple(
             sorted(range(len(creds)), key=lambda i: (-(self.ects[i] or (0, 0))[0], creds[i].id))

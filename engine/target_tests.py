@@ -7,6 +7,7 @@ make true. `Stacking` (engine.stacking) is one of these.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -32,6 +33,18 @@ class TargetTests:
     provider: list[Any]
     strict: Any
     loose: Any
+    # The same ends as integers over one common denominator: the search sums them at every
+    # candidate set, and integer sums are exact and far cheaper than sums of fractions.
+    scaled: list[tuple[int, int] | None]
+    scale: int
+
+    def scale_ects(self) -> None:
+        denominators = [end.denominator for ends in self.ects if ends for end in ends]
+        self.scale = math.lcm(*denominators) if denominators else 1
+        self.scaled = [
+            (int(ends[0] * self.scale), int(ends[1] * self.scale)) if ends else None
+            for ends in self.ects
+        ]
 
     def _ok(self, t: Target, group: Any, i: int, strict: bool) -> bool:
         s = self.ev.status(group, i)
@@ -39,16 +52,24 @@ class TargetTests:
 
     def total(self, chosen: Any, strict: bool) -> Fraction:
         """The ECTS of a set: the low ends when strict, the high ends when optimistic."""
-        end = 0 if strict else 1
-        return sum((self.ects[i][end] for i in chosen if self.ects[i]), Fraction(0))
+        return Fraction(self._scaled_total(chosen, strict), self.scale)
+
+    def _scaled_total(self, chosen: Any, strict: bool) -> int:
+        end, scaled = (0 if strict else 1), self.scaled
+        return sum(scaled[i][end] for i in chosen if scaled[i])  # type: ignore[index]
 
     def meets(self, t: Target, chosen: frozenset[int], strict: bool) -> bool:
         """`not self.shortfalls(...)`, without writing the reasons: the search asks this at
         every leaf, and only the chosen filling's reasons are ever read."""
         if t.min_count is not None and len(chosen) < t.min_count:
             return False
-        if t.min_total_ects is not None and self.total(chosen, strict) < t.min_total_ects:
-            if strict or all(self.ects[i] for i in chosen):
+        need = t.min_total_ects
+        if need is not None:
+            # total < need, on integers: total = s / scale and need = n / d.
+            short = self._scaled_total(chosen, strict) * need.denominator < (
+                need.numerator * self.scale
+            )
+            if short and (strict or all(self.ects[i] for i in chosen)):
                 return False
         if t.max_per_provider is not None:
             counts: dict[str, int] = {}
