@@ -317,6 +317,8 @@ def _first_not_met(group: Group, credential: Any, ctx: Context) -> Atom | None:
 
 def warnings_of(group: Group, view: Any, ctx: Context) -> list[str]:
     """Warnings the policy attached to conditions (or groups) that hold for this view."""
+    if not _has_warnings(group, ctx):
+        return []
     out: list[str] = []
 
     def walk(c: Any) -> None:
@@ -331,6 +333,22 @@ def warnings_of(group: Group, view: Any, ctx: Context) -> list[str]:
 
     walk(group)
     return dedupe(out)
+
+
+def _has_warnings(group: Group, ctx: Context) -> bool:
+    """Whether any condition of the group (or a group in it) carries a warning; most carry
+    none, and this is asked for every rule of every evaluation (kept per compiled policy)."""
+    key = ("has warnings", id(group))
+    found = ctx.words.get(key)
+    if found is None:
+
+        def any_warning(c: Any) -> bool:
+            return bool(c.warning) or (
+                not isinstance(c, Atom) and any(any_warning(i) for i in c.items)
+            )
+
+        found = ctx.words[key] = any_warning(group)
+    return found
 
 
 def describe_group(group: Group, ctx: Context | None = None) -> str:

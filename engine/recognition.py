@@ -90,6 +90,15 @@ def assess_all(
     return out, list({id(a): a for a in out}.values())  # those still used
 
 
+def _ranked(a: Assessment, ctx: Any) -> tuple:
+    """`_rank`, once per assessment (assessments are kept with the compiled policy)."""
+    key = ("rank", id(a))
+    found = ctx.words.get(key)
+    if found is None:
+        found = ctx.words[key] = (_rank(a), a)  # the entry holds `a`: its id stays its own
+    return found[0]
+
+
 def _rank(a: Assessment) -> tuple:
     tier_rank = -LISBON_OUTCOMES.index(a.tier.level) if a.tier else -len(LISBON_OUTCOMES)
     met_aspects = sum(1 for s in a.aspects.values() if s == MET)
@@ -118,7 +127,7 @@ def recognition_outcome(
             if id(a) in shown
         ],
     }
-    ranked = [(_rank(a), a) for a in distinct if a.status != "not_applicable"]
+    ranked = [(_ranked(a, ev.ctx), a) for a in distinct if a.status != "not_applicable"]
     if not ranked:
         why = "no credential falls within this rule's scope"
         if any(a.excluded_by for a in distinct):
