@@ -61,20 +61,35 @@ def match_durable(
         if block.scope not in views:
             continue
         start, n = offsets[block.scope], len(views[block.scope])
-        holds = {i - start for i in fired.get(f"{block.id}:s", ())}
+        holds = _indexes(fired.get(f"{block.id}:s", ()), start, n, block.id)
+        # Work in proportion to the matches, not to the views: most views fail most blocks.
         if compiled.modes[block.id] == "o":
-            maybe = {i - start for i in fired.get(f"{block.id}:o", ())}
+            maybe = _indexes(fired.get(f"{block.id}:o", ()), start, n, block.id)
             if not holds <= maybe:
                 raise EngineMalfunction(f"block {block.id} holds where it cannot")
-            fails = set(range(n)) - maybe
+            row = [NOT_MET] * n
+            for i in maybe:
+                row[i] = UNKNOWN
         else:
-            fails = {i - start for i in fired.get(f"{block.id}:r", ())}
+            fails = _indexes(fired.get(f"{block.id}:r", ()), start, n, block.id)
             if holds & fails:
                 raise EngineMalfunction(f"block {block.id} both holds and fails")
-        out[block.id] = tuple(
-            MET if i in holds else NOT_MET if i in fails else UNKNOWN for i in range(n)
-        )
+            row = [UNKNOWN] * n
+            for i in fails:
+                row[i] = NOT_MET
+        for i in holds:
+            row[i] = MET
+        out[block.id] = tuple(row)
     return out
+
+
+def _indexes(found: Any, start: int, n: int, block: str) -> set[int]:
+    """The views a block's rule matched, by index in their scope (a match outside it would be
+    the engine confusing facts)."""
+    indexes = {i - start for i in found}
+    if indexes and (min(indexes) < 0 or max(indexes) >= n):
+        raise EngineMalfunction(f"block {block} matched a fact outside its scope")
+    return indexes
 
 
 MATCHERS = {"durable": match_durable, "reference": match_reference}
