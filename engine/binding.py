@@ -203,23 +203,33 @@ def element_problems(credential: Credential) -> list[str]:
     problems = []
     for name, value in credential.values.items():
         element = ELEMENTS[name]
-        numbers: list[Any] = []
+        numbers: tuple = ()
         if element.type in ("decimal", "integer"):
-            numbers = [value]
+            numbers = (value,)
         elif isinstance(value, Credits):
-            numbers = [value.value]
+            numbers = (value.value,)
         elif isinstance(value, Grade) and not isinstance(value.value, str):
-            numbers = [x for x in (value.value, value.maximum) if x is not None]
-        where = f"credentials[{credential.id}].{name}"
-        bad = [x for x in numbers if not _in_range(element, x)]
-        if bad:
+            numbers = tuple(x for x in (value.value, value.maximum) if x is not None)
+        bad = next((x for x in numbers if not _in_range(element, x)), _NONE)
+        if bad is not _NONE:
             what = "a whole number" if element.type == "integer" else "a number"
-            given = shown(bad[0]) if isinstance(bad[0], Fraction) else repr(bad[0])
+            given = shown(bad) if isinstance(bad, Fraction) else repr(bad)
+            where = f"credentials[{credential.id}].{name}"
             problems.append(f"{where}: expected {what}{_range(element)}; got {given:.60}")
-        items = value if isinstance(value, tuple) else (value,)
-        if any(isinstance(x, str) and (len(x) > MAX_TEXT or _BAD.search(x)) for x in items):
-            problems.append(f"{where}: expected {_TEXT}")
+        if isinstance(value, str):
+            unsafe = len(value) > MAX_TEXT or _BAD.search(value) is not None
+        elif isinstance(value, tuple):
+            unsafe = any(
+                isinstance(x, str) and (len(x) > MAX_TEXT or _BAD.search(x)) for x in value
+            )
+        else:
+            unsafe = False
+        if unsafe:
+            problems.append(f"credentials[{credential.id}].{name}: expected {_TEXT}")
     return problems
+
+
+_NONE = object()  # no number out of range
 
 
 def bind(policy: Policy, wallet: Wallet, credentials: list[Credential]) -> Bound:
