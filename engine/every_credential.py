@@ -54,9 +54,9 @@ def credential_reports(
             rows.append(_recognition(r, i, ev, outcomes, assessed, requested))
         for c in sorted(policy.criteria, key=lambda x: x.id):
             if c.about != "application":
-                rows.append(_criterion(c, i, ev, excluded, requested))
+                rows.append(_criterion(c, i, ev, excluded, requested, compact))
         for t in sorted(policy.targets, key=lambda x: x.id):
-            rows.append(_target(t, i, ev, counted, requested, through))
+            rows.append(_target(t, i, ev, counted, requested, through, compact))
         if compact:
             rows = [row for row in rows if row["status"] in COMPACT_ROWS]
         entry["counted_in"] = counted.get(i, []) + [
@@ -127,7 +127,9 @@ def _recognition(
     return row
 
 
-def _criterion(c: Any, i: int, ev: EvalContext, excluded: dict, requested: Any) -> dict:
+def _criterion(
+    c: Any, i: int, ev: EvalContext, excluded: dict, requested: Any, compact: bool = False
+) -> dict:
     skipped = _not_requested(c.id, "criterion", requested)
     if skipped:
         return skipped
@@ -137,6 +139,8 @@ def _criterion(c: Any, i: int, ev: EvalContext, excluded: dict, requested: Any) 
         why = _scope_why(c.applies_to, i, ev) if c.applies_to is not None else "set aside"
         return {**row, "status": "not_applicable", "why": why}
     row["status"] = "counted" if found["status"] == MET else found["status"]
+    if found["status"] == NOT_MET and compact:
+        return row  # a compact report leaves it out: no reason to put into words
     if found["status"] == NOT_MET:
         failed = first_failure(c.when, ev.credentials[i], ev.ctx)
         row["why"] = _failure_text(failed) if failed else "not met"
@@ -145,7 +149,10 @@ def _criterion(c: Any, i: int, ev: EvalContext, excluded: dict, requested: Any) 
     return row
 
 
-def _target(t: Any, i: int, ev: EvalContext, counted: dict, requested: Any, through: dict) -> dict:
+def _target(
+    t: Any, i: int, ev: EvalContext, counted: dict, requested: Any, through: dict,
+    compact: bool = False,
+) -> dict:  # fmt: skip
     skipped = _not_requested(t.id, "target", requested)
     if skipped:
         return skipped
@@ -157,6 +164,8 @@ def _target(t: Any, i: int, ev: EvalContext, counted: dict, requested: Any, thro
         return {**row, "status": "counted", "why": "counted through " + ", ".join(t.builds_on)}
     view = ev.credentials[i]
     if t.all_credentials is not None and ev.status(t.all_credentials, i) == NOT_MET:
+        if compact:
+            return {**row, "status": NOT_MET}  # left out of a compact report
         failed = first_failure(t.all_credentials, view, ev.ctx)
         return {**row, "status": NOT_MET, "why": _failure_text(failed) if failed else "not met"}
     statuses = {s.id: ev.status(s.when, i) for s in t.slots}
@@ -173,6 +182,8 @@ def _target(t: Any, i: int, ev: EvalContext, counted: dict, requested: Any, thro
         }
     if not t.slots:
         return {**row, "status": NOT_MET, "why": "the target takes no credentials of its own"}
+    if compact:
+        return {**row, "status": NOT_MET}  # left out of a compact report
     slot = t.slots[0]
     failed = first_failure(slot.when, view, ev.ctx)
     why = f"slot {slot.id}: {_failure_text(failed)}" if failed else "fits no slot"

@@ -83,6 +83,7 @@ class ViewBuilder:
             s for s in subjects if s.scope == CREDENTIAL and s.source in ("annex", "extended")
         ]
         self.qualified = [s for s in subjects if s.source == "qualified"]
+        self.own_decimal = {s.key: s.type == "decimal" for s in self.own}
 
     def application(self) -> View:
         view = View("(application)", dict(self.shared), dict(self.sources), "the application")
@@ -94,10 +95,10 @@ class ViewBuilder:
         raw = credential.values
         values: dict[str, Any] = dict(self.shared)
         provenance = dict(credential.provenance)
-        for s in self.own:
-            value = raw.get(s.key)
-            if value is not None:
-                values[s.key] = exact(value) if s.type == "decimal" else value
+        own = self.own_decimal
+        for key, value in raw.items():  # a credential carries few of the many elements
+            if value is not None and key in own:
+                values[key] = exact(value) if own[key] else value
         for key, fn in (("ects", cv.ects_of), ("workload_hours", cv.hours_of)):
             if key not in values:
                 value, note = fn(raw, self.scales, self.hours)
