@@ -131,12 +131,26 @@ def _level(port: int, body: bytes, token: str, concurrency: int, seconds: float)
     }
 
 
+def _engine_alone(evaluate_once: Any, repetitions: int = 50) -> float:
+    """Median ms of the same evaluation in this process: the baseline of the run."""
+    for _ in range(5):
+        evaluate_once()
+    samples = []
+    for _ in range(repetitions):
+        start = time.perf_counter()
+        evaluate_once()
+        samples.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(samples), 2)
+
+
 def measure(
-    db_path: Path, token: str, request: dict[str, Any], seconds: float = 5.0,
-    levels: tuple[int, ...] = LEVELS, workers: int | None = None,
+    db_path: Path, token: str, request: dict[str, Any], evaluate_once: Any = None,
+    seconds: float = 5.0, levels: tuple[int, ...] = LEVELS, workers: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Start the server on `db_path`, warm it up, and load it at each concurrency level."""
+    """Start the server on `db_path`, warm it up, and load it at each concurrency level; and,
+    as the baseline, time `evaluate_once` (the same evaluation, in this process)."""
     workers = workers or os.cpu_count() or 1
+    alone = _engine_alone(evaluate_once) if evaluate_once is not None else None
     body = json.dumps(request).encode("utf-8")
     with Gunicorn(db_path, workers, db_path.with_suffix(".log")) as server:
         warm = [_post(server.port, body, token) for _ in range(8 * workers)]
@@ -145,9 +159,12 @@ def measure(
         runs = [_level(server.port, body, token, c, seconds) for c in levels]
     within = [r for r in runs if r["p99_ms"] is not None and r["p99_ms"] <= TARGET_P99_MS]
     best = max(within, key=lambda r: r["per_second"]) if within else None
+    cores = os.cpu_count() or 1
     return {
         "workers": workers,
-        "cores": os.cpu_count(),
+        "cores": cores,
+        "engine_alone_ms": alone,
+        "engine_alone_per_second": round(cores * 1000 / alone, 1) if alone else None,
         "seconds_per_level": seconds,
         "levels": runs,
         "best_within_p99": best,
@@ -166,6 +183,11 @@ def format_api(f: dict[str, Any]) -> str:
         lines.append(
             f"  {r['concurrency']:>7}  {r['requests']:>8}  {r['errors']:>6}  "
             f"{r['per_second']:>13}  {r['p50_ms']!s:>6}  {r['p99_ms']!s:>6}"
+        )
+    if f.get("engine_alone_ms"):
+        lines.append(
+            f"  baseline, same run: the evaluation alone, in process, {f['engine_alone_ms']} ms "
+            f"(at most {f['engine_alone_per_second']}/s on {f['cores']} cores, nothing else done)"
         )
     best = f["best_within_p99"]
     got = (f"{best['per_second']}/s at p99 {best['p99_ms']} ms ({best['concurrency']} clients)"

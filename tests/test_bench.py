@@ -197,12 +197,13 @@ def test_the_api_benchmark_loads_the_production_server(tmp_path) -> None:
     from bench.api_load import format_api, measure
     from views.cli.bench_api import prepare
 
-    path, token, request = prepare(tmp_path)
-    figures = measure(path, token, request, seconds=0.3, levels=(1, 2), workers=1)
+    path, token, request, evaluate_once = prepare(tmp_path)
+    figures = measure(path, token, request, evaluate_once, seconds=0.3, levels=(1, 2), workers=1)
+    assert figures["engine_alone_ms"] > 0 and figures["engine_alone_per_second"] > 0
     levels = figures["levels"]
     assert [level["concurrency"] for level in levels] == [1, 2]
     assert all(level["errors"] == 0 and level["requests"] > 0 for level in levels), levels
     assert all(level["p50_ms"] <= level["p99_ms"] for level in levels)
     assert figures["target"] in ("PASS", "MISS")
     text = format_api(figures)
-    assert "evaluations/s" in text and "p99 ≤ 50 ms" in text
+    assert "evaluations/s" in text and "p99 ≤ 50 ms" in text and "baseline, same run" in text

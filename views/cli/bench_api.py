@@ -4,18 +4,23 @@ and a 10-credential wallet). Kept here because `bench/` does not reach the desk 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.synthetic import AS_OF, policy_document, wallet_document
+from engine.evaluate import evaluate
+from models.credentials.intake import wallet_from_document
 from models.desk import admin as desk_admin
 from models.store import database as store
+from rules.loader import load_policy
 
 RULES, CREDENTIALS = 20, 10
 
 
-def prepare(directory: Path) -> tuple[Path, str, dict[str, Any]]:
-    """(database path, API token, request body) for the API load benchmark."""
+def prepare(directory: Path) -> tuple[Path, str, dict[str, Any], Callable[[], Any]]:
+    """(database path, API token, request body, the same evaluation in this process) for the
+    API load benchmark."""
     path = directory / "bench-api.sqlite"
     db = store.open_db(path)
     try:
@@ -36,4 +41,6 @@ def prepare(directory: Path) -> tuple[Path, str, dict[str, Any]]:
         "wallet": wallet_document(CREDENTIALS, seed=0),
         "as_of": AS_OF.isoformat(),
     }
-    return path, token, request
+    policy = load_policy(document)
+    learner = wallet_from_document(request["wallet"])
+    return path, token, request, lambda: evaluate(policy, learner, AS_OF)
