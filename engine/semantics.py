@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.lookup import NoRow, Possible, matching_rows
 from engine.wording import DEFAULT_CATALOGUE, atom_text, show
@@ -104,8 +104,10 @@ class Context:
 BY_VALUE_LIMIT = 200_000
 
 
-@dataclass(frozen=True)
-class AtomResult:
+class AtomResult(NamedTuple):
+    """One condition of a trace (a named tuple: traces are built for every explanation, and a
+    frozen dataclass costs several times as much to make)."""
+
     atom: Atom
     status: str
     actual: Any  # the value as shown to a reader (None when absent)
