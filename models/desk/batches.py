@@ -157,11 +157,13 @@ class BatchRunner:
             work = Job(policy, as_of, self.secret, detail=job.detail)
             executor = PoolExecutor(work, workers=self.workers)
             last = [0.0]
+            done_before = _counted(path)  # lines an earlier run of this job wrote (resumed)
 
             def beat(totals: Totals) -> None:
                 if time.monotonic() - last[0] >= BEAT_SECONDS:
                     last[0] = time.monotonic()
-                    store_batches.beat(db, job.id, *_counted(self.directory, job.id))
+                    evaluated = done_before[0] + totals.evaluated
+                    store_batches.beat(db, job.id, evaluated, done_before[1] + totals.errors)
 
             try:
                 run(source, executor, writer, on_progress=beat)
@@ -169,50 +171,48 @@ class BatchRunner:
                 writer.close()
                 executor.close()
         except Exception as exc:  # the job fails; the service goes on (no learner data in it)
-            evaluated, errors = _counted(self.directory, job.id)
+            evaluated, errors = _counted(results_path(self.directory, job.id))
             failure = f"{type(exc).__name__}: the batch could not be completed"
             return store_batches.finish(db, job, "failed", evaluated, errors, {}, None, failure)
-        evaluated, errors = _counted(self.directory, job.id)
-        summary = _summary(self.directory, job.id)
-        digest = _sha256(results_path(self.directory, job.id))
+        evaluated, errors, summary, digest = _results(results_path(self.directory, job.id))
         finished = store_batches.finish(db, job, "done", evaluated, errors, summary, digest)
         wallets_path(self.directory, job.id).unlink(missing_ok=True)
         return finished
 
 
-def _counted(directory: Path, job_id: int) -> tuple[int, int]:
-    """(evaluated, errors) from the results file (resumed runs included)."""
-    evaluated = errors = 0
-    path = results_path(directory, job_id)
+def _counted(path: Path) -> tuple[int, int]:
+    """(evaluated, errors): the whole lines of a results file."""
     if not path.exists():
         return 0, 0
+    evaluated = errors = 0
     with open(path, "rb") as f:
         for raw in f:
-            if raw.endswith(b"\n"):
-                if b',"result":{' in raw:
-                    evaluated += 1
-                else:
-                    errors += 1
+            if not raw.endswith(b"\n"):
+                continue  # cut short: the next run drops it
+            if b',"result":{' in raw:
+                evaluated += 1
+            else:
+                errors += 1
     return evaluated, errors
 
 
-def _summary(directory: Path, job_id: int) -> dict[str, Any]:
-    """Per rule, the number of learners with each status (no learner is named)."""
+def _results(path: Path) -> tuple[int, int, dict[str, Any], str]:
+    """One pass over a finished results file: (evaluated, errors, the learners with each
+    status per rule — no learner named —, the file's sha256)."""
+    evaluated = errors = 0
     counts: Counter[tuple[str, str]] = Counter()
-    with open(results_path(directory, job_id), encoding="utf-8") as f:
-        for raw in f:
-            row = json.loads(raw)
-            for o in row.get("result", {}).get("outcomes", []):
-                counts[(o["rule"], o["status"])] += 1
-    out: dict[str, dict[str, int]] = {}
-    for (rule, status), n in sorted(counts.items()):
-        out.setdefault(rule, {})[status] = n
-    return {"outcomes": out}
-
-
-def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
+        for raw in f:
+            digest.update(raw)
+            row = json.loads(raw)
+            if "result" not in row:
+                errors += 1
+                continue
+            evaluated += 1
+            for o in row["result"]["outcomes"]:
+                counts[(o["rule"], o["status"])] += 1
+    per_rule: dict[str, dict[str, int]] = {}
+    for (rule, status), n in sorted(counts.items()):
+        per_rule.setdefault(rule, {})[status] = n
+    return evaluated, errors, {"outcomes": per_rule}, "sha256:" + digest.hexdigest()
