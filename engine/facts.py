@@ -14,8 +14,8 @@ from typing import Any
 from engine.compile import SCOPES, CompiledPolicy
 from engine.emit import fact_value, high_value
 from engine.lookup import NoRow, Possible
-from engine.semantics import BY_VALUE_LIMIT, MET, NOT_MET, Context, evaluate
-from rules.policy import Atom, Ref, TableTest
+from engine.semantics import BY_VALUE_LIMIT, MET, NOT_MET, Context, decided_by, evaluate
+from rules.policy import Atom
 
 _STRINGS = ("text", "code", "country", "isced", "uri")
 
@@ -71,7 +71,7 @@ def _plan(compiled: CompiledPolicy, scope: str) -> _Plan | None:
         other = []
         for d in compiled.derived:
             if d.field in wanted:
-                element = _by_value(d.atom)
+                element = decided_by(d.atom)
                 if element is None:
                     other.append((d.field, d.atom))
                 else:
@@ -137,15 +137,6 @@ def build_facts(
                 facts.append(fact)
             index += 1
     return facts, offsets
-
-
-def _by_value(atom: Any) -> str | None:
-    """The element whose value alone decides the atom (None: it reads more, or is a group)."""
-    if not isinstance(atom, Atom) or isinstance(atom.value, (TableTest, Ref)):
-        return None
-    if atom.of and atom.op.startswith("within_"):
-        return None
-    return atom.element
 
 
 def _element_statuses(

@@ -92,11 +92,11 @@ def assess_all(
 
 def _ranked(a: Assessment, ctx: Any) -> tuple:
     """`_rank`, once per assessment (assessments are kept with the compiled policy)."""
-    key = ("rank", id(a))
+    key = ("rank", id(a))  # `a` is kept with the compiled policy too (assess_all)
     found = ctx.words.get(key)
     if found is None:
-        found = ctx.words[key] = (_rank(a), a)  # the entry holds `a`: its id stays its own
-    return found[0]
+        found = ctx.words[key] = _rank(a)
+    return found
 
 
 def _rank(a: Assessment) -> tuple:

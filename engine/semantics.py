@@ -63,7 +63,7 @@ class Context:
         return found
 
     def _status(self, atom: Atom, view: Any) -> str:
-        if isinstance(atom.value, (TableTest, Ref)) or (atom.of and atom.op.startswith("within_")):
+        if decided_by(atom) is None:
             return evaluate_atom(atom, view, self)  # it reads more than its own element
         value = view.get(atom.element)
         if value is None or isinstance(value, (Possible, NoRow)):
@@ -102,6 +102,17 @@ class Context:
 
 
 BY_VALUE_LIMIT = 200_000
+
+
+def decided_by(condition: Any) -> str | None:
+    """The element whose value alone decides a condition, so that its status can be kept by
+    that value (None: a group, a table test, a comparison with another element, a date range
+    counted from another date)."""
+    if not isinstance(condition, Atom) or isinstance(condition.value, (TableTest, Ref)):
+        return None
+    if condition.of and condition.op.startswith("within_"):
+        return None
+    return condition.element
 
 
 class AtomResult(NamedTuple):

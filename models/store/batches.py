@@ -19,27 +19,10 @@ from models.store.database import DB, _all, _insert, _one, _write, append_audit,
 
 
 def _job(row: sqlite3.Row) -> BatchJob:
-    summary = json.loads(row["summary"]) if row["summary"] else {}
-    return BatchJob(
-        id=row["id"],
-        organisation_id=row["organisation_id"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        policy_id=row["policy_id"],
-        policy_version=row["policy_version"],
-        as_of=row["as_of"],
-        detail=row["detail"],
-        learners=row["learners"],
-        status=row["status"],
-        evaluated=row["evaluated"],
-        errors=row["errors"],
-        started_at=row["started_at"],
-        heartbeat_at=row["heartbeat_at"],
-        finished_at=row["finished_at"],
-        failure=row["failure"],
-        results_sha256=row["results_sha256"],
-        summary=summary,
-    )
+    """The row as a record: its columns are the record's fields; the summary is JSON."""
+    values = dict(row)
+    values["summary"] = json.loads(values["summary"]) if values["summary"] else {}
+    return BatchJob(**values)
 
 
 def create_batch(
