@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.synthetic import AS_OF, policy_document, wallet
+from engine.batch import canonical as canonical_text
 from engine.errors import EvaluationInputError
 from engine.evaluate import evaluate
 from engine.inputs import Wallet
@@ -41,7 +42,8 @@ STRESS_SEEDS = range(120)
 
 
 def canonical(result: Any) -> bytes:
-    return json.dumps(result, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    """The result's one text (as batches write it), as bytes."""
+    return canonical_text(result).encode()
 
 
 def _fixture_policies() -> list[tuple[str, Policy]]:
