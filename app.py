@@ -23,7 +23,7 @@ from engine.errors import (
 from models.desk.checkpoints import AuditKeyError
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
 from rules.errors import PolicyError
-from views import context
+from views import context, i18n
 from views.api import blueprints as api
 from views.cli.main import cli
 from views.pages import blueprints as pages
@@ -120,6 +120,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         context.init_app(app)
     except AuditKeyError as exc:
         raise ConfigurationError(f"refusing to start: CREDSTACK_AUDIT_KEY: {exc}") from None
+    i18n.init_app(app)
     pages.register(app)
     api.register(app)
 

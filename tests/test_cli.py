@@ -190,3 +190,20 @@ def test_the_readme_worked_example_asks_for_the_english_test(runner):
     [english] = [o for o in out["outcomes"] if o["rule"] == "english"]
     found = {c["element"]: c.get("provenance") for c in english["conditions"]}
     assert found["fact:english_speaking_nation"] == "the office's finding (Germany)"
+
+
+def test_serve_on_a_busy_port_says_so_and_creates_nothing(runner, tmp_path):
+    import socket
+
+    from views.cli.serve import serve_command
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        db = tmp_path / "desk.sqlite"
+        result = runner.invoke(serve_command, ["--port", str(port), "--db", str(db)])
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in result.output
+    assert "--port" in result.output and "Traceback" not in result.output
+    assert not db.exists()

@@ -8,8 +8,10 @@ production runs `gunicorn 'app:create_app()'` with configuration from environmen
 
 from __future__ import annotations
 
+import errno
 import importlib
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -25,7 +27,14 @@ APP_MODULE = "app"
 
 @click.command("serve", help="Start the decision desk (development server) with the demo data.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    envvar="CREDSTACK_PORT",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on (or set CREDSTACK_PORT).",
+)
 @click.option(
     "--db",
     "db_path",
@@ -37,6 +46,7 @@ APP_MODULE = "app"
 )
 @handled
 def serve_command(host: str, port: int, db_path: str) -> None:
+    refuse_busy_port(host, port)
     path = Path(db_path)
     if path.is_file():
         click.echo(f"database: {path} (existing; its demo passwords were printed when it was")
@@ -63,3 +73,21 @@ def serve_command(host: str, port: int, db_path: str) -> None:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
     finally:
         shutdown(app)
+
+
+def refuse_busy_port(host: str, port: int) -> None:
+    """A clear message (exit 1) instead of a traceback when something already listens there."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = (
+                "is already in use"
+                if exc.errno == errno.EADDRINUSE
+                else f"cannot be used ({exc.strerror})"
+            )
+            raise click.ClickException(
+                f"port {port} on {host} {reason}: choose another with --port, "
+                f"CREDSTACK_PORT or `make run PORT=...`"
+            ) from None

@@ -11,7 +11,7 @@ from flask import Flask
 
 from models.desk import logins as desk_logins
 from views.pages import audit as audit_pages
-from views.pages import auth, cases, decisions, health, logins, policies, present, web
+from views.pages import auth, cases, decisions, health, language, logins, policies, present, web
 
 BLUEPRINTS = (
     auth.bp,
@@ -21,6 +21,7 @@ BLUEPRINTS = (
     audit_pages.bp,
     logins.bp,
     health.bp,
+    language.bp,
 )
 
 
