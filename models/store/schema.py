@@ -320,3 +320,9 @@ CREATE INDEX batches_by_status ON batches (status, heartbeat_at);
 @MIGRATIONS(name="0005_batches")
 def _batches(db: Database) -> None:
     _run_script(db, _BATCHES)
+
+
+# Later migrations live in modules of their own (`schema_NNNN_<what>.py`, each registering one
+# migration on MIGRATIONS with `@MIGRATIONS(name="NNNN_<what>")`); importing them here, in number
+# order, registers them in that order.
+from models.store import schema_changes  # noqa: E402,F401

@@ -1,0 +1,4 @@
+"""The migrations after 0005, one module each, imported in number order (the order matters: a
+new database applies them in the order they were registered)."""
+
+from __future__ import annotations
