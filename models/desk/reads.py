@@ -14,8 +14,8 @@ from typing import Any
 
 from engine.explain import provenance_text
 from engine.inputs import wallet_from_plain
+from models.desk.access import ANY_ROLE, DECIDING, Evaluator, case_policy, require
 from models.desk.audit import TrailReport
-from models.desk.cases import ANY_ROLE, DECIDING, Evaluator, case_policy, require
 from models.desk.decision_rules import outcome_statuses
 from models.desk.records import (
     Case,
