@@ -780,7 +780,9 @@ def test_an_edc_skill_stated_by_uri_keeps_its_uri_and_a_label_adds_only_new_skil
     assert provenance.kind == "inferred"  # one of them rests on a label
     assert provenance.note.startswith("1 ESCO URI(s) from relatedESCOSkill; ")
     assert f"{HASKELL} at {OUTCOME}.relatedSkill: matched by" in provenance.note
-    assert DIGITAL_CONTENT not in provenance.note.split("; ", 1)[1]
+    matched = provenance.note.split("; ", 1)[1].split("; labels in the document: ")[0]
+    assert DIGITAL_CONTENT not in matched  # stated, not matched by a label
+    assert f'"develop digital content"@en <{DIGITAL_CONTENT}>' in provenance.note
     assert skill_warnings(result, credential) == []
 
 
@@ -862,7 +864,9 @@ def test_an_alignment_uri_is_kept_and_the_same_skill_by_label_is_not_added_twice
     _, credential = imported(badge({"alignment": alignments}))
     assert credential.values["skills"] == (PYTHON,)
     assert credential.provenance["skills"].kind == "vocabulary"
-    assert credential.provenance["skills"].note == "ESCO URIs named by alignments"
+    assert credential.provenance["skills"].note == (
+        f'ESCO URIs named by alignments; labels in the document: "Python" <{PYTHON}>'
+    )
 
 
 def test_skills_are_never_taken_from_award_criteria():

@@ -12,6 +12,7 @@ from flask import Flask
 from models.desk import logins as desk_logins
 from views.pages import audit as audit_pages
 from views.pages import auth, cases, decisions, health, language, logins, policies, present, web
+from views.pages import labels as vocabulary_labels
 
 BLUEPRINTS = (
     auth.bp,
@@ -30,5 +31,6 @@ def register(app: Flask) -> None:
     desk_logins.ThrottleSettings.from_config(app.config)  # a bad number fails at start
     web.init_app(app)
     present.init_app(app)
+    vocabulary_labels.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

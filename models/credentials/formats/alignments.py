@@ -95,7 +95,7 @@ def skills_of(found: list[Alignment], language: str | None = None) -> esco_label
         url = alignment.get("targetUrl")
         uri = concepts.esco_skill(url) or concepts.esco_skill(alignment.get("targetCode"))
         if uri:
-            skills.uris.append(uri)
+            skills.stated(uri, esco_labels.labels_of(alignment.get("targetName"), language))
         elif is_skill(alignment):
             labels = esco_labels.labels_of(alignment.get("targetName"), language)
             skills.named.append(esco_labels.Named(labels, f"{where}.targetName"))

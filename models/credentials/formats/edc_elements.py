@@ -68,7 +68,7 @@ def outcomes(draft: Draft, spec: dict, spath: str) -> None:
                 uri = concepts.esco_skill(skill)
                 cid = concepts.concept_parts(skill)[0]
                 if uri:
-                    found.uris.append(uri)
+                    found.stated(uri, esco_labels.labels_of(dig(skill, "prefLabel")))
                     keys[key] = True
                 elif key == "relatedESCOSkill" or is_local_id(cid):  # not another scheme's URI
                     labels = esco_labels.labels_of(dig(skill, "prefLabel"))

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from models.credentials.formats import vocabulary_labels
 from models.credentials.formats.common import as_list, clean_text, fold
 from models.credentials.formats.result import Draft
 
@@ -52,6 +53,13 @@ class Found:
 
     uris: list[str] = field(default_factory=list)
     named: list[Named] = field(default_factory=list)
+    # What the document calls the URIs it states: kept in the note, as the pages show it.
+    labels: dict[str, list[Label]] = field(default_factory=dict)
+
+    def stated(self, uri: str, labels: list[Label]) -> None:
+        self.uris.append(uri)
+        if labels and uri not in self.labels:
+            self.labels[uri] = labels
 
 
 def strict_key(text: str) -> str:
@@ -182,6 +190,8 @@ def settle(draft: Draft, found: Found, path: str, note: str) -> None:
         return
     notes = [note] if stated else []
     notes += [f"{uri} at {where}: {how}" for uri, where, how in matched]
+    named = {u: _one_each(found.labels[u]) for u in stated if u in found.labels}
+    notes.append(vocabulary_labels.note_fragment(named))
     kind = "inferred" if matched else "vocabulary"
     source = path if stated else matched[0][1]
     if before:
@@ -190,6 +200,13 @@ def settle(draft: Draft, found: Found, path: str, note: str) -> None:
         source = old.source.split(":", 1)[1]
         notes.insert(0, old.note)
     draft.set("skills", value, kind, source, "; ".join(n for n in notes if n))
+
+
+def _one_each(labels: list[Label]) -> list[Label]:
+    """English (or the first) label, and a Swedish one when the document has it."""
+    first = next((x for x in labels if (x[1] or "").startswith("en")), labels[0])
+    swedish = [x for x in labels if (x[1] or "").startswith("sv") and x != first][:1]
+    return [first, *swedish]
 
 
 def named_concepts(nodes: Any, where: str, limit: int = 100) -> list[tuple[Any, str]]:
