@@ -1,0 +1,102 @@
+"""The audit page reads as sentences: people by name, details as pairs (never Python dict text),
+filters by action, person, date and case, and pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models.desk import audit_reads
+from models.desk import cases as desk_ops
+from tests.desk_builders import ENGINE, case_data
+from tests.web_fixtures import browsers, build_app
+
+
+@pytest.fixture
+def desk(tmp_path):
+    return build_app(tmp_path)
+
+
+@pytest.fixture
+def web(desk):
+    return browsers(desk)
+
+
+def open_cases(desk, officer, learners):
+    db = desk.db()
+    try:
+        found = []
+        for learner in learners:
+            case = desk_ops.open_case(db, officer, case_data(learner, "admission"))
+            desk_ops.evaluate_case(db, officer, case.id, ENGINE)
+            found.append(case)
+        return found
+    finally:
+        db.close()
+
+
+def page(browser, query=""):
+    response = browser.get(f"/audit{query}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def rows(html):
+    return re.findall(r"<tr>\s*<td data-label=\"#\">(\d+)</td>(.*?)</tr>", html, re.S)
+
+
+def test_people_by_name_and_details_never_as_dict_text(desk, web):
+    (case,) = open_cases(desk, desk.a.officer, ["farid-rahimi"])
+    html = page(web(desk.a.viewer))
+    assert f"Opened case {case.id}." in html
+    assert f"Evaluated case {case.id} against its policy." in html
+    assert "user #" not in html and "{'" not in html and "['" not in html
+    who = re.findall(r'data-label="Who">([^<]*)<', html)
+    assert "officer" in who and "admin" in who  # display names, never ids
+    assert "<dt>fingerprint</dt><dd>sha256:" in html  # details as key/value pairs
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?event=case_created", {"Opened case 1.", "Opened case 2."}),
+        ("?case=2", {"Opened case 2.", "Evaluated case 2 against its policy.",
+                     "Added credentials to case 2.", "Changed the status of case 2."}),
+        ("?person=OFFICER2&event=case_created", {"Opened case 2."}),
+        ("?until=2000-01-01", set()),
+        ("?since=2000-01-01&case=1&event=evaluation_stored", {
+            "Evaluated case 1 against its policy."}),
+    ],
+)  # fmt: skip
+def test_filters(desk, web, query, expected):
+    open_cases(desk, desk.a.officer, ["farid-rahimi"])
+    open_cases(desk, desk.a.officer2, ["greta-nowak"])
+    html = page(web(desk.a.admin), query.replace("OFFICER2", str(desk.a.officer2.id)))
+    shown = set(re.findall(r'data-label="What">([^<]*)<', html))
+    assert shown == expected
+    if not expected:
+        assert "No entry matches these filters." in html
+
+
+def test_a_bad_date_is_shown_beside_its_field(desk, web):
+    html = page(web(desk.a.viewer), "?since=yesterday")
+    assert re.search(r'id="err-since"', html) and 'aria-invalid="true"' in html
+
+
+def test_pages_of_the_trail(desk, web):
+    open_cases(desk, desk.a.officer, ["farid-rahimi", "greta-nowak", "li-wei"])
+    db = desk.db()
+    try:
+        everything = audit_reads.trail_page(db, desk.a.viewer, audit_reads.TrailFilter())
+        two = audit_reads.trail_page(db, desk.a.viewer, audit_reads.TrailFilter(), 2, per_page=5)
+    finally:
+        db.close()
+    assert [e.seq for e in two.entries] == [e.seq for e in everything.entries[5:10]]
+    assert two.pages == -(-everything.total // 5)
+    browser = web(desk.a.viewer)
+    first = page(browser)
+    assert 'rel="next"' not in first or everything.total > audit_reads.PER_PAGE
+    assert [n for n, _ in rows(page(browser, "?page=1"))] == [
+        str(e.seq) for e in everything.entries
+    ]
