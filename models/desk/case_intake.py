@@ -2,7 +2,7 @@
 
 Checks that depend on stored state run inside the same `BEGIN IMMEDIATE` transaction as the
 write. The engine itself runs outside any transaction: the write lock is never held during
-evaluation.
+evaluation. Each write refreshes the case's row of the queue (`queue.refresh_queue_row`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET, wallet_fro
 from models.credentials.structured import applicant_from
 from models.desk.access import Evaluator, require, validated_policy
 from models.desk.evidence import merged
+from models.desk.queue import refresh_queue_row
 from models.desk.records import Case, CaseInputSchema, Evaluation, PolicyVersion, User, load_input
 from models.errors import Conflict, IntakeError, InvalidInput, NotFound, problems_from
 from models.store import cases as store_cases
@@ -65,19 +66,22 @@ def open_case(
     if complete is not None and complete < received:
         raise InvalidInput({"complete_on": "expected a date on or after received_on"})
     policy = _policy_for(db, user, values)
-    return store_cases.create_case(
-        db,
-        user,
-        learner_key=wallet.learner_key,
-        learner_name=name,
-        learner_external_id=external_id,
-        purpose=values["purpose"],
-        policy=policy,
-        application_date=values["application_date"],
-        received_on=received,
-        complete_on=complete,
-        credentials=wallet_to_plain(wallet),
-    )
+    with store.transaction(db):
+        case = store_cases.create_case(
+            db,
+            user,
+            learner_key=wallet.learner_key,
+            learner_name=name,
+            learner_external_id=external_id,
+            purpose=values["purpose"],
+            policy=policy,
+            application_date=values["application_date"],
+            received_on=received,
+            complete_on=complete,
+            credentials=wallet_to_plain(wallet),
+        )
+        refresh_queue_row(db, user.organisation_id, case.id)
+        return case
 
 
 def _policy_for(db: DB, user: User, values: Mapping[str, Any]) -> PolicyVersion:
@@ -144,6 +148,7 @@ def add_evidence(
         if complete_on is not None:
             store_cases.set_complete_on(db, user, case_id, complete_on)
         store_cases.add_event(db, user, case_id, "open", "evidence added")
+        refresh_queue_row(db, org, case_id)
         return store_cases.get_case(db, org, case_id)
 
 
@@ -169,4 +174,5 @@ def evaluate_case(db: DB, user: User, case_id: int, evaluator: Evaluator) -> Eva
             raise Conflict("the case changed while it was being evaluated; evaluate it again")
         evaluation = store_decisions.store_evaluation(db, user, case_id, snapshot.id, result)
         store_cases.add_event(db, user, case_id, "evaluated")
+        refresh_queue_row(db, org, case_id)
         return evaluation

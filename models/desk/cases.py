@@ -29,7 +29,9 @@ from models.desk.deciding import (
     decide,
     reopen_case,
     request_evidence,
+    return_decision,
 )
+from models.desk.queue import assign_case
 
 __all__ = [
     "ANY_ROLE",
@@ -37,6 +39,7 @@ __all__ = [
     "Evaluator",
     "add_evidence",
     "answers_of",
+    "assign_case",
     "case_policy",
     "confirm",
     "decide",
@@ -44,6 +47,7 @@ __all__ = [
     "open_case",
     "reopen_case",
     "request_evidence",
+    "return_decision",
     "require",
     "validated_policy",
 ]

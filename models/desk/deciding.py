@@ -14,11 +14,20 @@ from typing import Any
 
 from models.desk.access import DECIDING, case_policy, require
 from models.desk.decision_rules import Answer, check_decision, decision_kind
-from models.desk.records import Case, Decision, DecisionInputSchema, User, load_input
+from models.desk.queue_records import DecisionReturn
+from models.desk.records import (
+    MAX_JUSTIFICATION,
+    Case,
+    Decision,
+    DecisionInputSchema,
+    User,
+    load_input,
+)
 from models.errors import Conflict, Forbidden, InvalidDecision, InvalidInput
 from models.store import cases as store_cases
 from models.store import database as store
 from models.store import decisions as store_decisions
+from models.store import queue as store_queue
 from models.store.database import DB
 from rules.characters import unsafe_character
 from rules.policy import Policy
@@ -64,7 +73,8 @@ def decide(db: DB, user: User, case_id: int, data: Mapping[str, Any]) -> Decisio
         latest_snapshot = store_cases.snapshots(db, org, case_id)[-1]
         if evaluation is not None and evaluation.snapshot_id != latest_snapshot.id:
             evaluation = None  # evidence arrived after it: the proposal is stale
-        kind = decision_kind(store_cases.events(db, org, case_id), history)
+        returned = {r.decision_id for r in store_queue.returns(db, org, case_id)}
+        kind = decision_kind(store_cases.events(db, org, case_id), history, returned)
         answers = answers_of(case_policy(db, case), evaluation.result) if evaluation else {}
         outcomes = check_decision(case.status, values, evaluation, kind, answers)
         four_eyes = store.get_organisation(db, org).four_eyes and values["action"] in DECIDING
@@ -133,6 +143,8 @@ def confirm(
             raise InvalidDecision({"decision_id": "this decision needs no confirmation"})
         if target.confirmed_by is not None:
             raise Conflict("this decision is confirmed already")
+        if store_queue.get_return_of(db, org, target.id) is not None:
+            raise Conflict("this decision was returned to its author; confirm their new decision")
         pending = [d for d in store_decisions.decisions(db, org, case.id) if d.action in DECIDING]
         if case.status != "awaiting_confirmation" or pending[-1].id != target.id:
             raise Conflict("a later decision supersedes this one; confirm that one instead")
@@ -158,6 +170,40 @@ def confirm(
         )
         store_cases.add_event(db, user, case.id, "decided", f"decision {target.id} confirmed")
         return confirmation
+
+
+def return_decision(db: DB, user: User, decision_id: int, reason: str) -> DecisionReturn:
+    """Four eyes: the officer checking a decision that awaits confirmation returns it to its
+    author with the reason, instead of confirming it. The return is a row of its own; the case
+    can be decided again (the new decision follows the returned one, of the same kind)."""
+    require(user, "officer")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput({"reason": "state why the decision goes back to its author"})
+    if len(reason) > MAX_JUSTIFICATION:
+        raise InvalidInput({"reason": f"expected at most {MAX_JUSTIFICATION} characters"})
+    if why := unsafe_character(reason):
+        raise InvalidInput({"reason": f"the text {why}; remove it"})
+    org = user.organisation_id
+    with store.transaction(db):
+        target = store_decisions.get_decision(db, org, decision_id)
+        case = store_cases.get_case(db, org, target.case_id)
+        if not target.requires_confirmation or target.confirmed_by is not None:
+            raise Conflict("only a decision awaiting confirmation can be returned")
+        if store_queue.get_return_of(db, org, target.id) is not None:
+            raise Conflict("this decision was returned to its author already")
+        pending = [d for d in store_decisions.decisions(db, org, case.id) if d.action in DECIDING]
+        if case.status != "awaiting_confirmation" or pending[-1].id != target.id:
+            raise Conflict("a later decision supersedes this one")
+        if target.officer_id == user.id:
+            raise Forbidden(
+                "four-eyes: the officer who checks a decision returns it, not its author"
+            )
+        returned = store_queue.insert_return(db, user, target, reason)
+        store_cases.add_event(
+            db, user, case.id, "evaluated", f"decision {target.id} returned to its author"
+        )
+        return returned
 
 
 def reopen_case(db: DB, user: User, case_id: int, reason: str, *, appeal: bool = False) -> Case:

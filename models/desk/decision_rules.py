@@ -20,7 +20,7 @@ corrects, reopens or answers an appeal against an earlier decision.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,10 +64,19 @@ def outcome_statuses(result: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def decision_kind(events: Sequence[CaseEvent], history: Sequence[Decision]) -> str:
-    """initial, or — after an accept/override — correction, reopening or appeal."""
-    if not any(d.action in ("accept", "override") for d in history):
+def decision_kind(
+    events: Sequence[CaseEvent],
+    history: Sequence[Decision],
+    returned: Collection[int] = frozenset(),
+) -> str:
+    """initial, or — after an accept/override — correction, reopening or appeal. A decision
+    made after the latest one was returned to its author (four eyes) takes its place: it is of
+    the returned one's kind (the returned one never took effect)."""
+    made = [d for d in history if d.action in ("accept", "override")]
+    if not made:
         return "initial"
+    if made[-1].id in returned:
+        return made[-1].kind
     for event in reversed(events):
         if event.status == "reopened":
             return "reopening"

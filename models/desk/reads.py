@@ -6,9 +6,8 @@ engine again and writes nothing.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +15,16 @@ from engine.explain import provenance_text
 from engine.inputs import wallet_from_plain
 from models.desk.access import ANY_ROLE, DECIDING, Evaluator, case_policy, require
 from models.desk.audit import TrailReport
+from models.desk.clock import (  # noqa: F401 - the clock is read from here too
+    DECISION_MONTHS,
+    Clock,
+    add_months,
+    decision_clock,
+    waiting_for,
+)
 from models.desk.decision_rules import outcome_statuses
 from models.desk.records import (
-    Case,
     CaseFile,
-    Evaluation,
     QueueItem,
     ReplayReport,
     Snapshot,
@@ -32,9 +36,6 @@ from models.store import database as store
 from models.store import decisions as store_decisions
 from models.store import policies as store_policies
 from models.store.database import DB
-
-DECISION_MONTHS = 4  # the Lisbon Recognition Convention's reasonable time: months, not days
-
 
 # ---- reading: queue, case file, replay, audit -------------------------------------------------
 
@@ -90,65 +91,6 @@ def applicant_facts(snapshots: Sequence[Snapshot], policy: Any = None) -> list[F
             )
         )
     return rows
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Calendar months; the 31st falls back to the month's last day (31 Oct + 4 → 28 Feb)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-@dataclass(frozen=True)
-class Clock:
-    """The decision clock of one case. It starts when the file is complete: on the date set by
-    an officer, or else on the date the items arrived that left the latest evaluation asking for
-    nothing more. While the evaluation still asks for evidence, there is no deadline and
-    `waiting_for` says what the file needs."""
-
-    start: dt.date | None
-    due: dt.date | None
-    days: int | None
-    overdue: bool
-    complete: bool
-    waiting_for: tuple[str, ...] = ()
-
-
-def waiting_for(result: Mapping[str, Any]) -> tuple[str, ...]:
-    """What an evaluation still asks for: the answers' evidence requests, else the outcomes'."""
-    asked = [r for d in result.get("dispositions", []) for r in d.get("evidence_requests", [])]
-    if not result.get("dispositions"):
-        asked = [r for o in result["outcomes"] for r in o.get("evidence_requests", [])]
-    return tuple(dict.fromkeys(r["request"] for r in asked))
-
-
-def decision_clock(
-    case: Case,
-    snapshots: Sequence[Snapshot],
-    evaluation: Evaluation | None,
-    status: str,
-    today: dt.date,
-) -> Clock:
-    start: dt.date | None = case.complete_on
-    missing: tuple[str, ...] = ()
-    if start is None and evaluation is None:
-        start = case.received_on  # not evaluated yet: counted from receipt, as the law reads
-    elif start is None and evaluation is not None:
-        missing = waiting_for(evaluation.result)
-        snapshot = next((s for s in snapshots if s.id == evaluation.snapshot_id), None)
-        if not missing and snapshot is not None:
-            first = snapshots and snapshot.id == snapshots[0].id
-            start = snapshot.received_on or (case.received_on if first else _day(snapshot))
-    if start is None:
-        return Clock(None, None, None, False, False, missing)
-    due = add_months(start, DECISION_MONTHS)
-    late = status not in ("decided", "waiting_for_applicant") and today > due
-    return Clock(start, due, (today - start).days, late, case.complete_on is not None or (
-        evaluation is not None and not missing), missing)  # fmt: skip
-
-
-def _day(snapshot: Snapshot) -> dt.date:
-    return dt.date.fromisoformat(snapshot.added_at[:10])
 
 
 def case_queue(

@@ -107,6 +107,7 @@ class Case:
     created_by: int
     created_at: str
     status: str  # the latest case event
+    reference: str = ""  # the organisation's human reference, e.g. "2026-0042" (never changes)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,14 @@ TABLES: dict[str, Bound] = {
     ),
 }
 
+# Assignments and returned decisions (migration 0007) are bound from their first row.
+TABLES["case_assignments"] = Bound(
+    ("id", "case_id", "officer_id", "assigned_by", "at"), _CASE_ORG
+)
+TABLES["decision_returns"] = Bound(
+    ("id", "decision_id", "case_id", "reason", "returned_by", "at"), _CASE_ORG
+)
+
 # event → (table, where its row id is: "subject" for the part after the colon, else a details key)
 EVENTS: dict[str, tuple[str, str]] = {
     "organisation_created": ("organisations", "subject"),
@@ -102,6 +110,8 @@ EVENTS: dict[str, tuple[str, str]] = {
     "evaluation_stored": ("evaluations", "evaluation"),
     "decision_recorded": ("decisions", "decision"),
     "decision_confirmed": ("decisions", "decision"),
+    "case_assigned": ("case_assignments", "assignment"),
+    "decision_returned": ("decision_returns", "return"),
 }
 
 

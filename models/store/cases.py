@@ -18,6 +18,7 @@ from models.desk.records import Case, CaseEvent, PolicyVersion, Snapshot, User
 from models.errors import NotFound
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now, to_json
 from models.store.policies import _date, _put_learner, get_policy
+from models.store.queue import next_reference
 
 # ---- cases, snapshots, events -----------------------------------------------------------------
 
@@ -41,6 +42,7 @@ def _case(row: sqlite3.Row) -> Case:
         row["created_by"],
         row["created_at"],
         row["status"],
+        row["reference"] or str(row["id"]),
     )
 
 
@@ -62,11 +64,14 @@ def create_case(
     complete_on: dt.date | None,
     credentials: Mapping[str, Any],
 ) -> Case:
-    """A new case with its first snapshot and status `open`, in one transaction."""
+    """A new case with its first snapshot and status `open`, in one transaction; its reference
+    is the organisation's next of the year (`queue.next_reference`)."""
     org = actor.organisation_id
     with _write(db):
         get_policy(db, org, policy.policy_id, policy.version)
         _put_learner(db, org, learner_key, learner_name, learner_external_id)
+        created_at = now()
+        reference = next_reference(db, org, int(created_at[:4]))
         case_id = _insert(
             db,
             "cases",
@@ -80,7 +85,8 @@ def create_case(
                 "received_on": received_on.isoformat(),
                 "complete_on": complete_on.isoformat() if complete_on else None,
                 "created_by": actor.id,
-                "created_at": now(),
+                "created_at": created_at,
+                "reference": reference,
             },
         )
         append_audit(
@@ -91,6 +97,7 @@ def create_case(
             f"case:{case_id}",
             {
                 "learner": learner_key,
+                "reference": reference,
                 "purpose": purpose,
                 "policy": [policy.policy_id, policy.version],
             },

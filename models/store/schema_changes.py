@@ -2,3 +2,5 @@
 new database applies them in the order they were registered)."""
 
 from __future__ import annotations
+
+from models.store import schema_0007_queue  # noqa: F401
