@@ -5,11 +5,12 @@ credentials and stores nothing), and publishing a new version (admins).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from itertools import groupby
 from typing import Any
 
+import yaml
 from flask import Blueprint, flash, render_template
+from flask_babel import gettext as _
 
 from engine.examples import compare
 from models.credentials.intake import example_document, wallet_from_document
@@ -20,6 +21,7 @@ from models.errors import Conflict, Forbidden, IntakeError, InvalidInput
 from rules.errors import PolicyError
 from views.context import get_db, get_evaluator, learner_key_secret
 from views.pages.forms import PolicyForm, SandboxForm, load_form, policy_document, wallet_document
+from views.pages.policy_words import Words
 from views.pages.web import current_user, form_fields, login_required, see_other
 from views.pages.web import uploaded as uploaded_file
 from views.rates import count_evaluation
@@ -57,7 +59,8 @@ def _policy_page(
         policy=policy,
         versions=sorted(versions, key=lambda v: (v.published_at, v.id), reverse=True),
         examples=_run_examples(policy, str(user.organisation_id)),
-        document=json.dumps(dict(stored.document), indent=2, ensure_ascii=False),
+        words=Words(policy),
+        document=yaml.safe_dump(dict(stored.document), sort_keys=False, allow_unicode=True),
         form=form or {"as_of": dt.date.today().isoformat()},
         errors=errors or {},
         result=result,
@@ -112,7 +115,7 @@ def try_policy(policy_id: str, version: str) -> Any:
 
 def _require_admin() -> None:
     if current_user().role != "admin":
-        raise Forbidden("only an admin may publish policies")
+        raise Forbidden(_("Only an admin may publish policies."))
 
 
 @bp.get("/policies/new")
@@ -131,7 +134,7 @@ def new_policy_post() -> Any:
         values = load_form(PolicyForm(), form)
         document = policy_document(values["document_text"], uploaded_file("document_file"))
         if not isinstance(document, dict):
-            raise InvalidInput({"document": "expected a policy: a mapping of id, title, …"})
+            raise InvalidInput({"document": _("expected a policy: a mapping of id, title, …")})
         published: PolicyVersion = desk_admin.publish_policy(get_db(), current_user(), document)
     except (InvalidInput, Conflict) as exc:
         fields = exc.fields if isinstance(exc, InvalidInput) else {"document": str(exc)}
@@ -141,7 +144,7 @@ def new_policy_post() -> Any:
         return render_template(
             "policy_new.html", form=form, errors={}, problems=list(exc.problems)
         ), 422
-    flash(f"Published {published.policy_id} version {published.version}.")
+    flash(_("Published %(id)s version %(v)s.", id=published.policy_id, v=published.version))
     return see_other(
         "policies.policy_page", policy_id=published.policy_id, version=published.version
     )
