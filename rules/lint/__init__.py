@@ -63,7 +63,7 @@ def lint_policy(
     found += structure.rows(policy, never)
     found += unused(policy, document)
     if credentials is not None:
-        found += coverage(policy, credentials, threshold)
+        found += coverage(policy, credentials, threshold, document=document)
     unique = {(f.path, f.message): f for f in found}
     rank = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(unique.values(), key=lambda f: (rank[f.severity], f.path, f.message))

@@ -100,12 +100,13 @@ def coverage(
     credentials: Iterable[Mapping[str, Any]],
     threshold: Fraction = DEFAULT_THRESHOLD,
     applicants: Iterable[Mapping[str, Any]] | None = None,
+    document: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
     """Elements the policy's conditions read that fewer than `threshold` of `credentials`
     (plain dicts, element → value; declared elements under `extensions` or at the top) carry,
     and likewise applicant facts over `applicants` (fact → value), each with its share. Nothing
-    is said without credentials (or applicants) to count."""
-    used = used_subjects(policy)
+    is said without credentials (or applicants) to count. `document` only places the paths."""
+    used = used_subjects(policy, document)
     catalogue = policy.catalogue
     elements: dict[str, str] = {}
     facts: dict[str, str] = {}
@@ -157,4 +158,4 @@ def _present(record: Mapping[str, Any], extensions: Any, name: str) -> bool:
     value = record.get(name)
     if value is None and isinstance(extensions, Mapping):
         value = extensions.get(name)
-    return value not in (None, "", [], {}, ())
+    return value is not None and value != ""  # an empty list is known: it holds nothing
