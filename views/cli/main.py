@@ -33,6 +33,7 @@ from models.credentials.schema import applicant_from, request_from
 from models.errors import IntakeError, Problem, problems_from
 from rules.errors import PolicyError
 from rules.library import expand
+from rules.lint import errors, lint_policy
 from rules.loader import parse_document
 from rules.policy import Policy
 from views.cli.batch import batch_command, population_runner
@@ -47,7 +48,9 @@ from views.cli.common import (
 )
 from views.cli.desk import desk_commands
 from views.cli.imports import import_command
+from views.cli.policy_tools import ACROSS, evaluate_across, finding_lines, policy_commands
 from views.cli.serve import serve_command
+from views.cli.staff import staff_commands
 from views.cli.text_report import render
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -111,14 +114,18 @@ def policy() -> None:
     pass
 
 
-@policy.command("check", help="Validate policy files; list every problem with its path.")
+@policy.command(
+    "check",
+    help="Validate policy files; list every problem with its path, then the static checks' "
+    "findings (`policy lint`): an error among them fails the check too.",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @LIBRARY
 def policy_check(files: tuple[str, ...], library: tuple[str, ...]) -> None:
     failed = False
     for name in files:
         try:
-            _, p = read_policy(name, library)
+            document, p = read_policy(name, library)
             compile_policy(p)  # what the engine cannot run is refused here, not at evaluation
         except PolicyError as exc:
             click.echo(str(exc), err=True)
@@ -130,10 +137,15 @@ def policy_check(files: tuple[str, ...], library: tuple[str, ...]) -> None:
             continue
         n = len(p.rule_ids())
         requests = f", {len(p.requests)} request kinds" if p.requests else ""
+        findings = lint_policy(p, document)
+        verdict = "refused by the static checks" if errors(findings) else "ok"
+        failed = failed or verdict != "ok"
         click.echo(
-            f"{name}: ok — {p.id} v{p.version}, {n} rules/targets/criteria{requests}, "
+            f"{name}: {verdict} — {p.id} v{p.version}, {n} rules/targets/criteria{requests}, "
             f"digest {p.digest[:12]}"
         )
+        for line in finding_lines(findings):
+            click.echo(line)
     if failed:
         sys.exit(EXIT_INVALID)
 
@@ -183,8 +195,13 @@ def _iso(value: Any) -> str:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-@cli.command(help="Evaluate a learner's wallet (JSON or CSV) against a policy.")
-@click.option("--policy", "policy_file", required=True, type=click.Path(dir_okay=False))
+@cli.command(
+    help="Evaluate a learner's wallet (JSON or CSV) against a policy; with --across DIR, say "
+    "where else the credentials would count among the policies in DIR."
+)
+@click.argument("wallet_arg", metavar="[WALLET]", required=False, type=click.Path(dir_okay=False))
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False))
+@ACROSS
 @click.option(
     "--wallet", "wallet_file", type=click.Path(dir_okay=False), help="A native wallet: JSON or CSV."
 )
@@ -218,7 +235,9 @@ def _iso(value: Any) -> str:
 )
 @handled
 def evaluate(
-    policy_file: str,
+    wallet_arg: str | None,
+    policy_file: str | None,
+    across: str | None,
     wallet_file: str | None,
     document_files: tuple[str, ...],
     request_file: str | None,
@@ -227,7 +246,10 @@ def evaluate(
     library: tuple[str, ...],
     matcher: str,
 ) -> None:
-    _, p = read_policy(policy_file, library)
+    wallet_file = wallet_file or wallet_arg
+    if not policy_file and not across:
+        raise click.UsageError("give --policy FILE, or --across DIR")
+    p = read_policy(policy_file, library)[1] if policy_file else None
     if bool(wallet_file) == bool(document_files):
         raise click.UsageError("give either --wallet or --document")
     wallets = load_wallet_file(wallet_file) if wallet_file else [imported_wallet(document_files)]
@@ -242,6 +264,9 @@ def evaluate(
             )
             for w in wallets
         ]
+    if across:
+        dates = [as_of or _request_date(w) or dt.date.today() for w in wallets]
+        return evaluate_across(p, across, wallets, dates, library, as_json)
     with ContainedEvaluator() as evaluator:
         results = [
             evaluator.evaluate(p, w, as_of or _request_date(w) or dt.date.today(), matcher)
@@ -364,5 +389,7 @@ def bench(
     click.echo(format_report(result))  # with the profile, once, when there is one
 
 
-for _command in [*desk_commands, import_command, serve_command, batch_command]:
+for _command in [*desk_commands, *staff_commands, import_command, serve_command, batch_command]:
     cli.add_command(_command)
+for _command in policy_commands:
+    policy.add_command(_command)
