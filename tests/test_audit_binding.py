@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from models.desk import admin as desk_admin
-from models.desk import audit
+from models.desk import audit, staff
 from models.desk import cases as desk
 from models.desk import reads as desk_read
 from models.desk.audit import GENESIS, verify_chain
@@ -57,6 +57,10 @@ def busy(db):
     revoked, _ = desk_admin.issue_api_token(db, a.officer, "revoked")
     desk_admin.revoke_api_token(db, a.officer, revoked)
     desk_admin.issue_api_token(db, a.viewer, "of a user deactivated later")
+    in_a_month = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    desk_admin.issue_api_token(db, a.officer, "read only", scopes=("read",), expires_at=in_a_month)
+    staff.change_role(db, a.admin, a.officer2.id, "viewer")
+    staff.reset_password(db, None, a.officer2.id, organisation_id=a.id, hasher=FAST)
     desk_admin.deactivate_user(db, a.admin, a.viewer.id)
     desk_admin.deactivate_user(db, a.admin, a.officer2.id)
     store_users.set_user_active(db, a.admin, a.officer2.id, True)
@@ -200,8 +204,9 @@ def legacy_copy(source: store.DB, path) -> None:
     conn.execute("ATTACH ? AS src", [source_path(source)])
     tables = ["organisations", "users", "api_tokens", "sessions", "policies", "learners", "cases"]
     tables += ["case_snapshots", "case_events", "evaluations", "decisions"]
-    for table in tables:
-        conn.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table}")
+    for table in tables:  # the columns of the old schema (later migrations added some)
+        columns = ", ".join(r[1] for r in conn.execute(f"PRAGMA main.table_info({table})"))
+        conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM src.{table}")
     heads: dict = {}
     for e in store.audit_entries(source):
         prev = heads.get(e.organisation_id, GENESIS)

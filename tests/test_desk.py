@@ -38,6 +38,7 @@ from tests.desk_builders import (
     wallet,
 )
 from views.cli.desk import desk_commands
+from views.cli.staff import staff_commands
 
 
 @pytest.fixture
@@ -482,7 +483,7 @@ def test_seed_demo(tmp_path):
 
 
 def test_the_desk_commands(tmp_path):
-    cli = click.Group(commands={c.name: c for c in desk_commands})
+    cli = click.Group(commands={c.name: c for c in [*desk_commands, *staff_commands]})
     runner = CliRunner()
     path = str(tmp_path / "cli.sqlite")
     result = runner.invoke(cli, ["init-db", "--db", path])

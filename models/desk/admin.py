@@ -1,15 +1,14 @@
-"""The desk's administration: staff and their credentials, policy publishing, learner erasure.
+"""The desk's administration: logging in and sessions, policy publishing, learner erasure.
 
-Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile) and
-rehashed on login when the parameters change. Session and API tokens are 256-bit random strings
-given to the caller once; only their sha256 is stored, so a copy of the database opens no door.
+Staff accounts are managed in `models.desk.staff` and API tokens in `models.desk.tokens`; their
+main functions are named here too, where the desk's callers have always found them. Session
+tokens are 256-bit random strings given to the caller once; only their sha256 is stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
 import secrets
 from collections.abc import Mapping
@@ -20,69 +19,28 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from engine.compile import compile_policy
 from models.desk.cases import ANY_ROLE, require
-from models.desk.records import (
-    AuditEntry,
-    Learner,
-    PolicyVersion,
-    User,
-    UserInputSchema,
-    load_input,
+from models.desk.records import AuditEntry, Learner, PolicyVersion, User
+from models.desk.staff import (  # noqa: F401 - named here for the desk's callers
+    PASSWORDS,
+    create_user,
+    deactivate_user,
+    list_users,
 )
-from models.errors import Forbidden, InvalidInput, NotFound
+from models.desk.tokens import (  # noqa: F401 - named here for the desk's callers
+    api_token_user,
+    issue_api_token,
+    revoke_api_token,
+    token_hash,
+)
+from models.errors import Forbidden, NotFound
 from models.store import database as store
 from models.store import policies as store_policies
 from models.store import users as store_users
 from models.store.database import DB
 from rules.loader import load_policy
 
-PASSWORDS = PasswordHasher()
 SESSION_TTL = dt.timedelta(hours=8)
 _BAD_LOGIN = "wrong e-mail address or password"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def create_user(
-    db: DB,
-    actor: User | None,
-    data: Mapping[str, Any],
-    *,
-    organisation: str | None = None,
-    hasher: PasswordHasher = PASSWORDS,
-) -> User:
-    """An admin adds staff to their own organisation; with no actor (the command line, the
-    seed) `organisation` names the organisation by its slug."""
-    if actor is not None:
-        require(actor, "admin")
-        org_id = actor.organisation_id
-    elif organisation is None:
-        raise InvalidInput({"organisation": "name the organisation"})
-    else:
-        org_id = store.find_organisation(db, organisation).id
-    values = load_input(UserInputSchema(), data)
-    return store_users.create_user(
-        db,
-        actor,
-        org_id,
-        values["email"].strip(),
-        values["display_name"].strip(),
-        values["role"],
-        hasher.hash(values["password"]),
-    )
-
-
-def deactivate_user(db: DB, actor: User, user_id: int) -> User:
-    require(actor, "admin")
-    if user_id == actor.id:
-        raise Forbidden("an admin cannot deactivate themselves")
-    return store_users.set_user_active(db, actor, user_id, False)
-
-
-def list_users(db: DB, actor: User) -> list[User]:
-    require(actor, "admin")
-    return store_users.list_users(db, actor.organisation_id)
 
 
 def authenticate(db: DB, email: str, password: str, *, hasher: PasswordHasher = PASSWORDS) -> User:
@@ -133,25 +91,6 @@ def session_user(db: DB, token: str) -> User | None:
 
 def end_session(db: DB, token: str) -> None:
     store_users.revoke_session(db, token_hash(token))
-
-
-def issue_api_token(db: DB, user: User, name: str) -> tuple[int, str]:
-    """(token id, token): the token is shown once and never stored."""
-    require(user, *ANY_ROLE)
-    if not name.strip() or len(name) > 100:
-        raise InvalidInput({"name": "expected a name of 1 to 100 characters"})
-    token = secrets.token_urlsafe(32)
-    return store_users.create_api_token(db, user, name.strip(), token_hash(token)), token
-
-
-def api_token_user(db: DB, token: str) -> User | None:
-    return store_users.api_token_user(db, token_hash(token))
-
-
-def revoke_api_token(db: DB, user: User, token_id: int) -> None:
-    """Users revoke their own tokens; admins any token of their organisation."""
-    require(user, *ANY_ROLE)
-    store_users.revoke_api_token(db, user, token_id, any_user=user.role == "admin")
 
 
 # ---- policies and learners ---------------------------------------------------------------------

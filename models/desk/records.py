@@ -63,6 +63,8 @@ class User:
     role: str
     active: bool
     created_at: str
+    language: str | None = None  # their own choice of the desk's language; None: not chosen
+    updated_at: str | None = None  # the last change of role, status or password
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,18 @@ class Bound:
     columns: tuple[str, ...]
     organisation: str  # SQL giving the organisation of row `t`
     set_later: str | None = None  # a column that may be set after the row's newest entry
+    # Columns added after rows were bound, each with the value its migration gave the rows
+    # already there: a column holding that value stays out of the digest, so those rows keep
+    # the digest their entries recorded (any other value, or a change to or from it, shows).
+    added: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def read(self) -> tuple[str, ...]:
+        return self.columns + tuple(name for name, _ in self.added)
+
+    def digestible(self, row: dict[str, Any]) -> dict[str, Any]:
+        legacy = {name: value for name, value in self.added if row.get(name) == value}
+        return {k: v for k, v in row.items() if k not in legacy}
 
 
 _CASE_ORG = "(SELECT c.organisation_id FROM cases c WHERE c.id = t.case_id)"
@@ -49,6 +61,7 @@ TABLES: dict[str, Bound] = {
         ("id", "token_hash", "user_id", "name", "created_at", "revoked_at"),
         "(SELECT u.organisation_id FROM users u WHERE u.id = t.user_id)",
         set_later="revoked_at",
+        added=(("scopes", "read decide"), ("expires_at", None)),  # migration 0006
     ),
     "policies": Bound(
         tuple(
@@ -100,6 +113,8 @@ EVENTS: dict[str, tuple[str, str]] = {
     "user_created": ("users", "subject"),
     "user_activated": ("users", "subject"),
     "user_deactivated": ("users", "subject"),
+    "user_role_changed": ("users", "subject"),
+    "user_password_reset": ("users", "subject"),
     "api_token_issued": ("api_tokens", "subject"),
     "api_token_revoked": ("api_tokens", "subject"),
     "policy_published": ("policies", "row"),
@@ -134,10 +149,13 @@ def _values(value: Any) -> Any:
 
 
 def _read(conn: sqlite3.Connection, table: str, row_id: int) -> dict[str, Any] | None:
-    columns = TABLES[table].columns
+    bound = TABLES[table]
+    columns = bound.read
     found = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id = ?", [row_id])
     values = found.fetchone()
-    return dict(zip(columns, map(_values, values), strict=True)) if values else None
+    if not values:
+        return None
+    return bound.digestible(dict(zip(columns, map(_values, values), strict=True)))
 
 
 def bind(
@@ -192,13 +210,13 @@ def check_records(conn: sqlite3.Connection, organisation_id: Any = ALL) -> Recor
     problems: list[RecordProblem] = []
     matched = 0
     for table, bound in TABLES.items():
-        columns = ", ".join(f"t.{c}" for c in bound.columns)
+        columns = ", ".join(f"t.{c}" for c in bound.read)
         where = f"WHERE {bound.organisation} IS ?" if scoped else ""
         rows = conn.execute(
             f"SELECT {bound.organisation}, {columns} FROM {table} t {where} ORDER BY t.id", params
         )
         for org, *values in rows:
-            row = dict(zip(bound.columns, map(_values, values), strict=True))
+            row = bound.digestible(dict(zip(bound.read, map(_values, values), strict=True)))
             entry = newest.pop((table, row["id"]), None)
             if entry is None:
                 problems.append(RecordProblem(table, row["id"], org, "unrecorded"))

@@ -3,4 +3,7 @@ new database applies them in the order they were registered)."""
 
 from __future__ import annotations
 
-from models.store import schema_0007_queue  # noqa: F401
+from models.store import (
+    schema_0006_staff,  # noqa: F401
+    schema_0007_queue,  # noqa: F401
+)

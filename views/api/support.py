@@ -3,9 +3,10 @@ query strings, replies dumped through schemas, and the per-route notes the OpenA
 generated from.
 
 Every route of the v1 blueprint is authenticated (fail closed: `authenticate` runs before any of
-them); the acting user — and so the organisation — comes from the token only. Roles are checked by
-the desk functions the routes call. Errors are raised as exceptions and turned into the one JSON
-error shape by `app.py`.
+them); the acting user — and so the organisation — comes from the token only. A token's scopes
+are checked here, by method: `read` allows GET (and HEAD), every other method needs `decide`
+(403 otherwise). Roles are checked by the desk functions the routes call. Errors are raised as
+exceptions and turned into the one JSON error shape by `app.py`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import Schema
-from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, Forbidden, Unauthorized, UnsupportedMediaType
 
-from models.desk import admin as desk_admin
+from models.desk import tokens as desk_tokens
 from models.desk.records import User, load_input
 from models.errors import InvalidInput
 from rules.characters import unsafe_strings
 from views.context import get_db
 
 PREFIX = "/api/v1"
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 MAX_NESTING = 40  # as for policy documents and wallets
 bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 
@@ -63,10 +65,20 @@ def authenticate() -> None:
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("send the API token as 'Authorization: Bearer <token>'")
-    user = desk_admin.api_token_user(get_db(), token.strip())
-    if user is None:
-        raise Unauthorized("the API token is unknown or revoked, or its user is deactivated")
-    g.api_user = user
+    access = desk_tokens.token_access(get_db(), token.strip())
+    if access is None:
+        raise Unauthorized(
+            "the API token is unknown, expired or revoked, or its user is deactivated"
+        )
+    g.api_user = access.user
+    # A route that does not exist answers 404/405 as it would for any token.
+    if request.routing_exception is None and request.method not in READ_METHODS:
+        if not access.may_write:
+            raise Forbidden(
+                f"this API token has the scope 'read' only: {request.method} needs a token with "
+                "the scope 'decide' (create one on your account page or with `credstack tokens "
+                "create --scope decide`)"
+            )
 
 
 @bp.after_request

@@ -1,4 +1,5 @@
-"""Command-line commands of the decision desk: database set-up, staff, audit trail and replay.
+"""Command-line commands of the decision desk: database set-up, audit trail and replay (staff and
+API tokens: `views.cli.staff`).
 
 Wire them into the `credstack` group with `for c in desk_commands: cli.add_command(c)`. The
 database is the `--db` option, else `$CREDSTACK_DB`, else `instance/credstack.sqlite`. Every
@@ -24,9 +25,7 @@ from engine.errors import EngineError
 from engine.service import ContainedEvaluator
 from models.desk import admin as desk_admin
 from models.desk import checkpoints
-from models.desk import logins as desk_logins
 from models.desk import reads as desk_read
-from models.desk.records import ROLES
 from models.desk.seed import seed_demo
 from models.errors import InvalidInput, ModelError
 from models.store import database as store
@@ -104,71 +103,6 @@ def init_db(db_path: str, demo: bool) -> None:
     click.echo("demo staff (passwords are shown once):")
     for c in credentials:
         click.echo(f"  {c['organisation']:<9} {c['role']:<8} {c['email']:<28} {c['password']}")
-
-
-@click.group("users", help="Manage staff accounts.")
-def users() -> None:
-    pass
-
-
-@users.command("create", help="Create a staff account in an organisation (by its short name).")
-@db_option
-@click.option("--org", "organisation", required=True, help="The organisation's short name.")
-@click.option("--email", required=True, help="The user's e-mail address (their login).")
-@click.option("--role", required=True, type=click.Choice(ROLES), help="admin, officer or viewer.")
-@click.option("--name", "display_name", help="Display name (default: the e-mail address).")
-@click.option(
-    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
-)
-@handled
-def users_create(
-    db_path: str,
-    organisation: str,
-    email: str,
-    role: str,
-    display_name: str | None,
-    password_stdin: bool,
-) -> None:
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    data = {"email": email, "display_name": display_name or email, "role": role,
-            "password": password}  # fmt: skip
-    with opened(db_path) as db:
-        user = desk_admin.create_user(db, None, data, organisation=organisation)
-    click.echo(f"created {user.role} {user.email} (user {user.id}) in {organisation}")
-
-
-@users.command(
-    "throttles",
-    help="List the login throttles (failed log-ins per account, address and account from one "
-    "address); --clear KEY forgets one throttle's failures (recorded in the audit trail).",
-)
-@db_option
-@click.option("--clear", "key", help="The key of a throttle, as listed, to clear.")
-@handled
-def users_throttles(db_path: str, key: str | None) -> None:
-    with opened(db_path) as db:
-        if key:
-            cleared = desk_logins.clear_instance_throttle(db, key)
-            click.echo(f"cleared {key}: {cleared} failed log-in(s) no longer count for it")
-            return
-        found = desk_logins.instance_throttles(db)
-    if not found:
-        click.echo("no login throttles")
-    for t in found:
-        who = f"user {t.user_id} ({t.user_email})" if t.user_id else ""
-        if t.kind == "account" and not t.user_id:
-            who = "an e-mail address that is no user's"
-        where = f"from {t.address}" if t.kind == "pair" else t.address or ""
-        wait = (
-            f"every address waits {t.delay:g} s per attempt"
-            if t.kind == "account"
-            else f"waits until {t.waiting_until}"
-        )
-        click.echo(f"{t.key}\n  {t.kind}: {' '.join(filter(None, [who, where]))}; "
-                   f"{t.failures} failure(s), last {t.last_failure_at}; {wait}")  # fmt: skip
 
 
 @click.group("audit", help="Check the tamper-evident audit trail; sign checkpoints of it.")
@@ -278,4 +212,4 @@ def replay(db_path: str, case_id: int, email: str) -> None:
         sys.exit(EXIT_FAILED)
 
 
-desk_commands: list[click.Command] = [init_db, users, audit, replay]
+desk_commands: list[click.Command] = [init_db, audit, replay]
