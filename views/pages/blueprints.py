@@ -11,7 +11,18 @@ from flask import Flask
 
 from models.desk import logins as desk_logins
 from views.pages import audit as audit_pages
-from views.pages import auth, cases, decisions, health, language, logins, policies, present, web
+from views.pages import (
+    auth,
+    cases,
+    decisions,
+    health,
+    intake,
+    language,
+    logins,
+    policies,
+    present,
+    web,
+)
 from views.pages import labels as vocabulary_labels
 
 BLUEPRINTS = (
@@ -20,6 +31,7 @@ BLUEPRINTS = (
     decisions.bp,
     policies.bp,
     audit_pages.bp,
+    intake.bp,
     logins.bp,
     health.bp,
     language.bp,
