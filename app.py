@@ -21,6 +21,7 @@ from engine.errors import (
     EvaluationInputError,
 )
 from models.desk.checkpoints import AuditKeyError
+from models.desk.issued_credentials import IssuerKeyError, load_issuer_key
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
 from rules.errors import PolicyError
 from views import context, i18n
@@ -68,6 +69,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LEARNER_KEY_SECRET=os.environ.get("CREDSTACK_LEARNER_KEY_SECRET"),
         # Signs the audit checkpoints (Ed25519); unset means the development key.
         AUDIT_KEY=os.environ.get("CREDSTACK_AUDIT_KEY"),
+        # Signs the credentials the desk issues (Ed25519); unset means the development key.
+        ISSUER_KEY=os.environ.get("CREDSTACK_ISSUER_KEY"),
         # Where the desk writes checkpoints: unset means `checkpoints/` beside the database,
         # empty switches them off; one after every N new entries or when the newest is T s old.
         AUDIT_CHECKPOINT_DIR=os.environ.get("CREDSTACK_AUDIT_CHECKPOINT_DIR"),
@@ -108,6 +111,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             "refusing to start outside development with the development audit key: "
             "set CREDSTACK_AUDIT_KEY (`credstack audit keygen` prints one)"
         )
+    if app.config["ENV_NAME"] != "development" and not app.config["ISSUER_KEY"]:
+        raise ConfigurationError(
+            "refusing to start outside development with the development issuer key: "
+            "set CREDSTACK_ISSUER_KEY (an Ed25519 private key)"
+        )
+    try:
+        load_issuer_key(app.config["ISSUER_KEY"])
+    except IssuerKeyError as exc:
+        raise ConfigurationError(f"refusing to start: CREDSTACK_ISSUER_KEY: {exc}") from None
     if app.config["ENV_NAME"] != "development":
         app.config["SESSION_COOKIE_SECURE"] = True
 

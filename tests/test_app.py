@@ -22,7 +22,9 @@ def test_refuses_to_start_outside_development_with_the_default_secret(tmp_path):
     secrets = {"ENV_NAME": "production", "SECRET_KEY": "x" * 32, "LEARNER_KEY_SECRET": "y" * 32}
     with pytest.raises(ConfigurationError, match="CREDSTACK_AUDIT_KEY"):
         create_app(secrets)
-    app = create_app({**secrets, "AUDIT_KEY": generate_key()})
+    with pytest.raises(ConfigurationError, match="CREDSTACK_ISSUER_KEY"):
+        create_app({**secrets, "AUDIT_KEY": generate_key()})
+    app = create_app({**secrets, "AUDIT_KEY": generate_key(), "ISSUER_KEY": generate_key()})
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -97,12 +97,34 @@ TABLES: dict[str, Bound] = {
         ),
         "t.organisation_id",
     ),
+    # Letters and issued credentials (migration 0008): the bytes sent are bound, so a PDF or a
+    # signed credential changed in the file shows; the settings row carries the logo's bytes.
+    "organisation_settings": Bound(
+        tuple(
+            "id postal_address email phone web signatory_name signatory_title logo logo_type "
+            "appeal_text_en appeal_text_sv appeal_weeks default_language updated_at "
+            "updated_by".split()
+        ),
+        "t.id",
+    ),
+    "letters": Bound(
+        tuple(
+            "id organisation_id case_id decision_id language purpose reply_by pdf sha256 "
+            "created_at created_by".split()
+        ),
+        "t.organisation_id",
+    ),
+    "issued_credentials": Bound(
+        tuple(
+            "id organisation_id case_id decision_id outcome document sha256 created_at "
+            "created_by".split()
+        ),
+        "t.organisation_id",
+    ),
 }
 
 # Assignments and returned decisions (migration 0007) are bound from their first row.
-TABLES["case_assignments"] = Bound(
-    ("id", "case_id", "officer_id", "assigned_by", "at"), _CASE_ORG
-)
+TABLES["case_assignments"] = Bound(("id", "case_id", "officer_id", "assigned_by", "at"), _CASE_ORG)
 TABLES["decision_returns"] = Bound(
     ("id", "decision_id", "case_id", "reason", "returned_by", "at"), _CASE_ORG
 )
@@ -115,6 +137,10 @@ EVENTS: dict[str, tuple[str, str]] = {
     "user_deactivated": ("users", "subject"),
     "user_role_changed": ("users", "subject"),
     "user_password_reset": ("users", "subject"),
+    "organisation_renamed": ("organisations", "subject"),
+    "organisation_settings_changed": ("organisation_settings", "subject"),
+    "letter_issued": ("letters", "letter"),
+    "credential_issued": ("issued_credentials", "credential"),
     "api_token_issued": ("api_tokens", "subject"),
     "api_token_revoked": ("api_tokens", "subject"),
     "policy_published": ("policies", "row"),

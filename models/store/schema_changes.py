@@ -6,4 +6,5 @@ from __future__ import annotations
 from models.store import (
     schema_0006_staff,  # noqa: F401
     schema_0007_queue,  # noqa: F401
+    schema_0008_letters,  # noqa: F401
 )

@@ -12,11 +12,12 @@ from flask import Flask
 
 from views.api import batches as api_batches
 from views.api import cases as api_cases
+from views.api import credentials as api_credentials
 from views.api import docs as api_docs
 from views.api import policies as api_policies
 from views.api import support as api_support
 
-__all__ = ["api_batches", "api_cases", "api_policies", "register"]
+__all__ = ["api_batches", "api_cases", "api_credentials", "api_policies", "register"]
 
 
 def register(app: Flask) -> None:

@@ -48,6 +48,7 @@ from views.cli.common import (
 )
 from views.cli.desk import desk_commands
 from views.cli.imports import import_command
+from views.cli.organisation import org as org_command
 from views.cli.policy_tools import ACROSS, evaluate_across, finding_lines, policy_commands
 from views.cli.serve import serve_command
 from views.cli.staff import staff_commands
@@ -389,7 +390,8 @@ def bench(
     click.echo(format_report(result))  # with the profile, once, when there is one
 
 
-for _command in [*desk_commands, *staff_commands, import_command, serve_command, batch_command]:
+for _command in [*desk_commands, *staff_commands, import_command, serve_command, batch_command,
+                 org_command]:  # fmt: skip
     cli.add_command(_command)
 for _command in policy_commands:
     policy.add_command(_command)

@@ -10,19 +10,24 @@ from __future__ import annotations
 from flask import Flask
 
 from models.desk import logins as desk_logins
-from views.pages import audit as audit_pages
 from views.pages import (
+    account,
     auth,
     cases,
     decisions,
+    erasure,
     health,
     intake,
     language,
+    letters,
     logins,
+    organisation,
     policies,
     present,
+    staff,
     web,
 )
+from views.pages import audit as audit_pages
 from views.pages import labels as vocabulary_labels
 
 BLUEPRINTS = (
@@ -35,6 +40,11 @@ BLUEPRINTS = (
     logins.bp,
     health.bp,
     language.bp,
+    account.bp,
+    staff.bp,
+    erasure.bp,
+    letters.bp,
+    organisation.bp,
 )
 
 

@@ -1,5 +1,5 @@
 """What an officer does on a case: evaluate, decide, confirm (four-eyes), reopen or record an
-appeal, add evidence; and what anyone may read: the replay check and the decision letter.
+appeal, add evidence; and what anyone may read: the replay check. (Letters: `views.pages.letters`.)
 
 Each POST parses its form, calls one desk function and redirects to the case page; a rejected
 form renders the case page again with the errors beside the fields and nothing stored.
@@ -7,15 +7,12 @@ form renders the case page again with the errors beside the fields and nothing s
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, render_template
+from flask import Blueprint, flash, render_template
 
-from models.desk import admin as desk_admin
 from models.desk import cases as desk
 from models.desk import reads as desk_read
-from models.desk.decision_rules import proposal_of
 from models.errors import Conflict, InvalidInput
 from views.context import get_db, get_evaluator, learner_key_secret
 from views.pages.cases import render_case
@@ -127,79 +124,3 @@ def add_evidence(case_id: int) -> Any:
 def replay(case_id: int) -> Any:
     report = desk_read.replay(get_db(), current_user(), case_id, get_evaluator())
     return render_template("replay.html", report=report)
-
-
-@bp.get("/cases/<int:case_id>/letter")
-@login_required
-def letter(case_id: int) -> Any:
-    """The printable decision letter; producing it is recorded in the trail as an export."""
-    user = current_user()
-    found = desk_read.export_case(get_db(), user, case_id)
-    decided = [d for d in found.decisions if d.action in desk.DECIDING]
-    if not decided:
-        abort(404, description="No decision has been made on this case yet.")
-    decision = decided[-1]
-    evaluation = next((e for e in found.evaluations if e.id == decision.evaluation_id), None)
-    outcomes = {o["rule"]: o for o in (evaluation.result["outcomes"] if evaluation else [])}
-    proposal = proposal_of(evaluation.result) if evaluation else {}
-    elements = [
-        {
-            "rule": rule,
-            "level": level,
-            "proposed": proposal.get(rule),
-            "outcome": outcomes.get(rule, {"title": rule, "kind": "recognition"}),
-        }
-        for rule, level in sorted(decision.outcomes.items())
-        if not rule.startswith(("request:", "options:"))
-    ]
-    case = found.case
-    answers = _answers(decision, evaluation, desk.case_policy(get_db(), case))
-    clock = desk_read.decision_clock(
-        case, found.snapshots, evaluation, case.status, dt.datetime.now(dt.UTC).date()
-    )
-    return render_template(
-        "letter.html",
-        file=found,
-        decision=decision,
-        evaluation=evaluation,
-        elements=elements,
-        answers=answers,
-        policy=desk_admin.get_policy(get_db(), user, case.policy_id, case.policy_version),
-        clock=clock,
-        appeal_weeks=current_app.config.get("APPEAL_WEEKS", 3),
-    )
-
-
-def _answers(decision: Any, evaluation: Any, policy: Any) -> list[dict[str, Any]]:
-    """The decided answer to each request item, in the policy's words, with its reasons and the
-    options offered (unless the officer withheld them, with a justification)."""
-    if evaluation is None:
-        return []
-    proposed = {d["item"]: d for d in evaluation.result.get("dispositions", [])}
-    allowed = desk.answers_of(policy, evaluation.result)
-    out = []
-    for key, code in sorted(decision.outcomes.items()):
-        if not key.startswith("request:"):
-            continue
-        item = key.removeprefix("request:")
-        entry = proposed.get(item, {})
-        answer = allowed.get(item, {}).get(code)
-        same = entry.get("disposition") == code
-        withheld = decision.outcomes.get(f"options:{item}") == "withheld"
-        options = (
-            []
-            if withheld or (answer and answer.favourable)
-            else list(entry.get("options", []) if same else (answer.options if answer else ()))
-        )
-        out.append({
-            "item": item,
-            "title": entry.get("title", item),
-            "label": answer.label if answer else code,
-            "favourable": bool(answer and answer.favourable),
-            "reasons": entry.get("reasons", []) if same else [],
-            "departs": not same,
-            "proposed": entry.get("label"),
-            "options": options,
-            "alternatives": entry.get("alternatives", []) if same else [],
-        })  # fmt: skip
-    return out
