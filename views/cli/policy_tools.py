@@ -23,7 +23,7 @@ from rules.diff import diff_policies
 from rules.errors import PolicyError
 from rules.lint import Finding, errors, lint_policy
 from rules.policy import Policy
-from views.cli.common import EXIT_FAILED, LIBRARY, handled, read_policy
+from views.cli.common import EXIT_FAILED, EXIT_INVALID, LIBRARY, handled, read_policy
 
 
 def finding_lines(findings: list[Finding]) -> list[str]:
@@ -174,7 +174,8 @@ def policies_in(folder: str, library: tuple[str, ...]) -> list[Policy]:
         except PolicyError as exc:
             problems.append(str(exc))
     if problems:
-        raise click.ClickException("\n".join(problems))
+        click.echo("\n".join(problems), err=True)
+        sys.exit(EXIT_INVALID)
     if not out:
         raise click.ClickException(f"{folder}: no policy files (.yaml, .yml, .json) in it")
     return out
