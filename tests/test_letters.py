@@ -89,7 +89,8 @@ CASES = [
      ["Request for additional evidence", "What we need from you", "type of quality assurance",
       "Data Wrangling with Python", "How to send it", "antagning@alpha.test"],
      ["How to appeal", "'c1'"]),
-    ("greta-nowak", "admission", [ACCEPT, {"reopen": True}, ACCEPT | {"justification": "On appeal."}],
+    ("greta-nowak", "admission",
+     [ACCEPT, {"reopen": True}, ACCEPT | {"justification": "On appeal."}],
      ["Decision on appeal", "You appealed against our decision", "On appeal."], []),
 ]  # fmt: skip
 
