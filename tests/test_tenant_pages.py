@@ -17,6 +17,8 @@ import pytest
 from app import create_app
 from models.desk import admin as desk_admin
 from models.desk import cases as desk_ops
+from models.desk import issued_credentials as issued
+from models.desk import letters as desk_letters
 from models.store import database as store
 from tests.desk_builders import ENGINE, case_data, wallet
 from tests.web_fixtures import Browser, Desk, build_app
@@ -85,6 +87,16 @@ def world(tmp_path_factory) -> World:
             {"action": "accept", "justification": A_SECRET, "idempotency_key": "alpha-key-1"},
         )
         desk_ops.confirm(db, a.officer2, first.id)
+        letter = desk_letters.issue_letter(
+            db, a.officer, first.id, language="en", purpose="decision", pdf=b"%PDF-1.7 A's letter"
+        )
+        outcome = next(
+            e.rule
+            for e in desk_letters.letter_content(db, a.officer, decided.id).elements
+            if e.favourable
+        )
+        credential = issued.issue_credential(db, a.officer, first.id, outcome,
+                                             issued.load_issuer_key(None))  # fmt: skip
         pending_case = desk_ops.open_case(db, a.officer, case_data("greta-nowak", "admission"))
         desk_ops.evaluate_case(db, a.officer, pending_case.id, ENGINE)
         pending = desk_ops.decide(
@@ -101,6 +113,8 @@ def world(tmp_path_factory) -> World:
         "case_id": str(decided.id),
         "decision_id": str(pending.id),
         "policy_id": decided.policy_id,
+        "letter_id": str(letter.id),
+        "credential_id": str(credential.id),
         "version": decided.policy_version,
     }
     markers = [
@@ -149,6 +163,10 @@ def hostile_form(world: World, rule: str) -> dict[str, str]:
         "/policies/new": {"document_text": f"id: {world.ids['policy_id']}\n"},
         "/login": {"email": "nobody@elsewhere.test", "password": "guess guess guess"},
         "/logout": {},
+        "/decisions/<int:decision_id>/letters": {"language": "sv"},
+        "/decisions/<int:decision_id>/credentials": {"outcome": "foreign-data-analysis"},
+        "/cases/<int:case_id>/address": {"address": "B writes A's address"},
+        "/organisation": {"name": "Renamed by B", "signatory_name": "B's signatory"},
     }
     if rule in forms:
         return forms[rule]
