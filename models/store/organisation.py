@@ -56,10 +56,9 @@ def save_settings(
             f"INSERT OR REPLACE INTO organisation_settings ({names}) VALUES ({marks})",
             list(values.values()),
         )
-        fields = [k for k in changed if k != "name"]
-        if fields:
-            append_audit(db, organisation_id, who, "organisation_settings_changed",
-                         f"organisation:{organisation_id}", {"fields": fields})  # fmt: skip
+        # The row was rewritten (its updated_at at least): its entry binds it as it is now.
+        append_audit(db, organisation_id, who, "organisation_settings_changed",
+                     f"organisation:{organisation_id}", {"fields": changed})  # fmt: skip
         return get_settings(db, organisation_id)
 
 
