@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from models.desk import admin as desk_admin
 from models.desk import logins as desk_logins
@@ -46,7 +47,8 @@ def login_post() -> Any:
     try:
         values = load_form(LoginForm(), form)
     except InvalidInput as exc:
-        return render_template("login.html", form=shown, errors=exc.fields), 422
+        errors = {k: _("Fill in your e-mail address and password.") for k in exc.fields}
+        return render_template("login.html", form=shown, errors=errors), 422
     db = get_db()
     try:
         user = desk_logins.login(
@@ -59,10 +61,11 @@ def login_post() -> Any:
             hasher=current_app.config.get("PASSWORD_HASHER", desk_admin.PASSWORDS),
         )
     except desk_logins.Throttled as exc:
-        page = render_template("login.html", form=shown, errors={"_schema": str(exc)})
+        page = render_template("login.html", form=shown, errors={"_schema": throttled(exc)})
         return page, 429, {"Retry-After": str(exc.retry_after)}
-    except Forbidden as exc:
-        return render_template("login.html", form=shown, errors={"_schema": str(exc)}), 401
+    except Forbidden:
+        message = _("wrong e-mail address or password")
+        return render_template("login.html", form=shown, errors={"_schema": message}), 401
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         desk_admin.end_session(db, old)
@@ -70,6 +73,21 @@ def login_post() -> Any:
     response = redirect(safe_next(values["next"]), 303)
     set_cookie(response, SESSION_COOKIE, token)
     return response
+
+
+def throttled(exc: desk_logins.Throttled) -> str:
+    """The throttle's message (`models.desk.logins.Throttled`) in the page's language."""
+    if exc.kind == "account":
+        return _(
+            "This account has had many failed log-ins. To slow guessing down, every log-in to it "
+            "waits a few seconds: wait %(seconds)s seconds and submit again.",
+            seconds=exc.retry_after,
+        )
+    return _(
+        "Too many failed attempts from your network address. Wait %(seconds)s seconds and try "
+        "again.",
+        seconds=exc.retry_after,
+    )
 
 
 @bp.post("/logout")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, render_template, request
+from flask_babel import gettext as _
 
 from models.desk import logins as desk_logins
 from views.context import get_db
@@ -25,5 +26,5 @@ def throttles() -> Any:
 @login_required
 def clear() -> Any:
     cleared = desk_logins.clear_throttle(get_db(), current_user(), request.form.get("key", ""))
-    flash(f"Throttle cleared: {cleared} failed log-in(s) no longer count for it.")
+    flash(_("Throttle cleared: %(n)s failed log-in(s) no longer count for it.", n=cleared))
     return see_other("logins.throttles")
