@@ -8,19 +8,22 @@ fields) when a form is rejected.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, flash, render_template, request
+from flask import Blueprint, flash, render_template, request, url_for
 
 from models.desk import admin as desk_admin
 from models.desk import cases as desk
+from models.desk import queue as desk_queue
 from models.desk import reads as desk_read
 from models.desk.decision_rules import ALLOWED_FROM, proposal_of
-from models.desk.records import CaseFile, User
+from models.desk.queue_records import DecisionReturn
+from models.desk.records import CaseFile, Decision, User
 from models.errors import InvalidInput
 from views.context import get_db, learner_key_secret
-from views.pages.forms import QueueFilter, case_input, load_form
+from views.pages.forms import QueueFilter, case_input, load_form, queue_query
 from views.pages.web import (
     current_user,
     form_fields,
@@ -37,19 +40,42 @@ CLOSED = ("decided", "awaiting_confirmation")
 @bp.get("/cases")
 @login_required
 def queue() -> Any:
+    """The work queue: everything in the query string (bookmarkable), no script needed."""
     user = current_user()
+    args = {k: v for k, v in request.args.to_dict().items() if v != ""}
     try:
-        filters = load_form(QueueFilter(), request.args.to_dict())
+        values = load_form(QueueFilter(), args)
         errors: dict[str, str] = {}
     except InvalidInput as exc:
-        filters, errors = {"status": None, "purpose": None, "overdue": None}, exc.fields
-    overdue = {"yes": True, "no": False}.get(filters["overdue"] or "")
-    items = desk_read.case_queue(
-        get_db(), user, status=filters["status"], purpose=filters["purpose"], overdue=overdue
-    )
+        values, errors = load_form(QueueFilter(), {}), exc.fields
+    query = queue_query(values)
+    found = desk_queue.search_queue(get_db(), user, query)
+    if found.rows == () and query.page > found.pages:  # a page beyond the end: the last one
+        query = dataclasses.replace(query, page=found.pages)
+        found = desk_queue.search_queue(get_db(), user, query)
+    shown = {k: v for k, v in args.items() if k in QUEUE_ARGS and k not in errors}
+
+    def link(**changes: Any) -> str:
+        """The queue's URL with `changes` (None drops a parameter; a new view or filter
+        starts again at page 1)."""
+        merged = {**shown, **changes}
+        if "page" not in changes:
+            merged.pop("page", None)
+        return url_for("cases.queue", **{k: v for k, v in merged.items() if v is not None})
+
     return render_template(
-        "queue.html", items=items, filters=filters, errors=errors
+        "queue.html",
+        link=link,
+        found=found,
+        query=query,
+        args=shown,
+        filters=values,
+        policies=desk_queue.queue_policies(get_db(), user),
+        errors=errors,
     ), 422 if errors else 200
+
+
+QUEUE_ARGS = ("view", "q", "status", "purpose", "policy", "overdue", "sort", "dir", "page")
 
 
 def _new_case_page(form: dict[str, Any], errors: dict[str, str], status: int = 200) -> Any:
@@ -92,19 +118,60 @@ def render_case(
     forms: dict[str, dict[str, Any]] | None = None,
     status: int = 200,
 ) -> Any:
-    """The case page; `errors`/`forms` per form name (decide, reopen, evidence, confirm)."""
-    user = current_user()
-    found = desk_read.case_file(get_db(), user, case_id)
+    """The case page; `errors`/`forms` per form name (decide, reopen, evidence, confirm,
+    return, assign)."""
+    user, db = current_user(), get_db()
+    found = desk_read.case_file(db, user, case_id)
     forms = dict(forms or {})
     forms.setdefault("decide", {"idempotency_key": new_idempotency_key()})
     forms.setdefault("confirm", {"idempotency_key": new_idempotency_key()})
+    view = case_view(found, user, policy=desk.case_policy(db, found.case))
+    returns = desk_queue.returns_of(db, user, case_id)
+    view.update(
+        names=desk_queue.staff_names(db, user),
+        officers=desk_queue.officers(db, user),
+        assignment=desk_queue.assignment_of(db, user, case_id),
+        returns={r.decision_id: r for r in returns},
+        returned=_returned(found, returns),
+        decision_numbers=desk_queue.numbers_in_case([d.id for d in found.decisions]),
+        evaluation_numbers=desk_queue.numbers_in_case([e.id for e in found.evaluations]),
+    )
+    view["confirm_rows"] = _decided_rows(found, view["pending"]) if view["pending"] else []
     return render_template(
-        "case.html",
-        file=found,
-        view=case_view(found, user, policy=desk.case_policy(get_db(), found.case)),
-        errors=errors or {},
-        forms=forms,
+        "case.html", file=found, view=view, errors=errors or {}, forms=forms
     ), status
+
+
+def _returned(found: CaseFile, returns: list[DecisionReturn]) -> DecisionReturn | None:
+    """The return of the case's latest decision while nobody has decided again since."""
+    decided = [d for d in found.decisions if d.action in desk.DECIDING]
+    if not decided or not returns or found.case.status == "awaiting_confirmation":
+        return None
+    return returns[-1] if returns[-1].decision_id == decided[-1].id else None
+
+
+def _decided_rows(found: CaseFile, decision: Decision) -> list[dict[str, Any]]:
+    """What a decision decided, rule by rule and item by item, with the titles of the
+    evaluation it rests on: what the confirming officer checks."""
+    evaluation = next((e for e in found.evaluations if e.id == decision.evaluation_id), None)
+    result = evaluation.result if evaluation else {}
+    outcomes = {o["rule"]: o for o in result.get("outcomes", [])}
+    items = {d["item"]: d for d in result.get("dispositions", [])}
+    proposal = proposal_of(result) if result else {}
+    rows = []
+    for key, level in sorted(decision.outcomes.items()):
+        if key.startswith("options:"):
+            continue
+        if key.startswith("request:"):
+            item = items.get(key.removeprefix("request:"), {})
+            rows.append({"title": item.get("title", key), "rule": key, "kind": "request",
+                         "level": level, "label": item.get("label") if proposal.get(key) == level
+                         else level, "proposed": proposal.get(key)})  # fmt: skip
+            continue
+        o = outcomes.get(key, {"title": key, "kind": "recognition"})
+        rows.append({"title": o["title"], "rule": key, "kind": o["kind"], "level": level,
+                     "proposed": proposal.get(key)})  # fmt: skip
+    return rows
 
 
 def case_view(
@@ -133,8 +200,11 @@ def case_view(
         "stale": stale,
         "clock": clock,
         "can_evaluate": officer and case.status not in CLOSED,
-        "can_decide": officer and case.status in ALLOWED_FROM["accept"],
+        # While a decision awaits confirmation the form is locked: deciding again would set it
+        # aside unseen; the checking officer returns it instead.
+        "can_decide": officer and case.status in ALLOWED_FROM["accept"] and pending is None,
         "can_request": officer and case.status in ALLOWED_FROM["request_evidence"],
+        "can_assign": officer,
         "can_add_evidence": officer and case.status not in CLOSED,
         "can_reopen": officer and case.status == "decided",
         "pending": pending,

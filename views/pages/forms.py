@@ -18,6 +18,7 @@ from marshmallow import EXCLUDE, fields, pre_load, validate
 from models.credentials.formats import import_document
 from models.credentials.intake import load_wallet_bytes
 from models.credentials.schema import LIST_SEPARATOR
+from models.desk.queue_records import SORTS, VIEWS, QueueQuery
 from models.desk.records import ACTIONS, CASE_STATUSES, EXCEPTION_TYPES, LEVELS, load_input
 from models.errors import IntakeError, InvalidInput
 from rules.errors import PolicyError, Problem
@@ -63,6 +64,53 @@ class QueueFilter(_Form):
     status = fields.String(load_default=None, validate=_one_of(CASE_STATUSES))
     purpose = fields.String(load_default=None, validate=_one_of(PURPOSES))
     overdue = fields.String(load_default=None, validate=_one_of(("yes", "no")))
+    view = fields.String(load_default=None, validate=_one_of(VIEWS))
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    policy = fields.String(load_default=None, validate=validate.Length(max=200))
+    sort = fields.String(load_default="due", validate=_one_of(SORTS))
+    dir = fields.String(load_default="asc", validate=_one_of(("asc", "desc")))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+
+def queue_query(values: Mapping[str, Any]) -> QueueQuery:
+    """The queue's query string → the desk's query. Without a view, a status filter looks at
+    every case (a bookmark of ?status=decided keeps meaning what it meant)."""
+    view = values["view"] or ("all" if values["status"] else "open")
+    return QueueQuery(
+        view=view,
+        status=values["status"],
+        purpose=values["purpose"],
+        policy=values["policy"],
+        overdue={"yes": True, "no": False}.get(values["overdue"] or ""),
+        search=values["q"],
+        sort=values["sort"],
+        descending=values["dir"] == "desc",
+        page=values["page"],
+    )
+
+
+class AssignForm(_Form):
+    # "me": take the case; "": nobody; else the id of an officer of the organisation
+    officer = fields.String(load_default="", validate=validate.Length(max=20))
+
+
+def assigned_officer(form: Mapping[str, str], me: int) -> int | None:
+    value = load_form(AssignForm(), form)["officer"]
+    if value == "me":
+        return me
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InvalidInput({"officer": "choose one of the listed options"})
+    return int(value)
+
+
+class ReturnForm(_Form):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(max=10_000),
+        error_messages={"required": "state why the decision goes back to its author"},
+    )
 
 
 class CaseForm(_Form):

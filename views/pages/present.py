@@ -6,67 +6,152 @@ Registered as Jinja filters and globals; the templates never show raw JSON of a 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine.inputs import from_plain
 from engine.wording import show
 from rules.vocabulary import ELEMENTS, VOCABULARIES
 
 STATUS = {
-    "met": "Met",
-    "not_met": "Not met",
-    "unknown": "Unknown: evidence needed",
-    "not_applicable": "Not applicable",
+    "met": _l("Met"),
+    "not_met": _l("Not met"),
+    "unknown": _l("Unknown: evidence needed"),
+    "not_applicable": _l("Not applicable"),
 }
 LEVEL = {
-    "full": "Full recognition",
-    "partial": "Partial recognition",
-    "conditional": "Conditional recognition",
-    "alternative": "Alternative recognition",
-    "refused": "Refused",
+    "full": _l("Full recognition"),
+    "partial": _l("Partial recognition"),
+    "conditional": _l("Conditional recognition"),
+    "alternative": _l("Alternative recognition"),
+    "refused": _l("Refused"),
 }
-STACKING_LEVEL = {"full": "Award (eligible, as proposed)", "refused": "Not awarded"}
+STACKING_LEVEL = {"full": _l("Award (eligible, as proposed)"), "refused": _l("Not awarded")}
 CASE_STATUS = {
-    "open": "Open",
-    "evaluated": "Evaluated",
-    "waiting_for_applicant": "Waiting for the applicant",
-    "awaiting_confirmation": "Awaiting a second officer's confirmation",
-    "decided": "Decided",
-    "reopened": "Reopened",
-    "appealed": "Appealed",
+    "open": _l("Open"),
+    "evaluated": _l("Evaluated"),
+    "waiting_for_applicant": _l("Waiting for the applicant"),
+    "awaiting_confirmation": _l("Awaiting a second officer's confirmation"),
+    "decided": _l("Decided"),
+    "reopened": _l("Reopened"),
+    "appealed": _l("Appealed"),
 }
 ACTION = {
-    "accept": "Accepted the proposal",
-    "override": "Overrode the proposal",
-    "request_evidence": "Requested evidence",
-    "confirm": "Confirmed (four-eyes)",
+    "accept": _l("Accepted the proposal"),
+    "override": _l("Overrode the proposal"),
+    "request_evidence": _l("Requested evidence"),
+    "confirm": _l("Confirmed (four-eyes)"),
 }
 EXCEPTION = {
-    "substitute": "Substitute a credential",
-    "waive_condition": "Waive a condition",
-    "accept_with_condition": "Accept with a condition",
-    "partial": "Partial recognition",
-    "alternative": "Alternative recognition",
-    "refuse": "Refuse",
+    "substitute": _l("Substitute a credential"),
+    "waive_condition": _l("Waive a condition"),
+    "accept_with_condition": _l("Accept with a condition"),
+    "partial": _l("Partial recognition"),
+    "alternative": _l("Alternative recognition"),
+    "refuse": _l("Refuse"),
 }
 KIND = {
-    "initial": "Initial decision",
-    "correction": "Correction",
-    "appeal": "Decision on appeal",
-    "reopening": "Decision after reopening",
+    "initial": _l("Initial decision"),
+    "correction": _l("Correction"),
+    "appeal": _l("Decision on appeal"),
+    "reopening": _l("Decision after reopening"),
 }
-PURPOSE = {"admission": "Admission", "credit": "Credit", "employment": "Employment track"}
+PURPOSE = {
+    "admission": _l("Admission"),
+    "credit": _l("Credit"),
+    "employment": _l("Employment track"),
+}
+# What one rule or target came to, as an officer weighs it: the Lisbon level of a recognition
+# (a substantial difference told apart from a plain refusal), a stacking target's eligibility,
+# a criterion met or not. Each has its own words and badge colour (`disposition-*` in the CSS).
+DISPOSITION = {
+    "full": _l("Full recognition"),
+    "partial": _l("Partial recognition"),
+    "conditional": _l("Conditional recognition"),
+    "alternative": _l("Alternative recognition"),
+    "substantial_difference": _l("Substantial difference: not recognised"),
+    "refused": _l("Not recognised"),
+    "unknown": _l("Unknown: evidence needed"),
+    "eligible": _l("Eligible to be considered"),
+    "not_eligible": _l("Not eligible"),
+    "met": _l("Criterion met"),
+    "not_met": _l("Criterion not met"),
+    "not_applicable": _l("Not applicable"),
+}
+_LEVELS = ("full", "partial", "conditional", "alternative")
 # The columns of the credentials table; every other element is listed under "all details".
 CREDENTIAL_COLUMNS = ("title", "awarding_body", "issuer_country", "issued_on", "ects", "eqf_level")
 
 
 def status_label(status: str, kind: str = "recognition") -> str:
     if kind == "stacking" and status == "met":
-        return "Eligible to be considered"
-    return STATUS.get(status, status)
+        return _("Eligible to be considered")
+    return str(STATUS.get(status, status))
+
+
+def differences(outcome: Mapping[str, Any]) -> list[str]:
+    """The aspects (level, workload, quality, profile, learning outcomes) in which the
+    assessment that decided a recognition rule found a substantial difference."""
+    level = (outcome.get("outcome") or {}).get("level")
+    found = outcome.get("assessments") or []
+    deciding = [a for a in found if a.get("status") == outcome["status"]]
+    chosen = next((a for a in deciding if a.get("level") == level), None) or (
+        deciding[0] if deciding else None
+    )
+    aspects = (chosen or {}).get("aspects") or {}
+    return sorted(name for name, status in aspects.items() if status == "not_met")
+
+
+def disposition(outcome: Mapping[str, Any]) -> str:
+    """The key of `DISPOSITION` one outcome of an evaluation comes to."""
+    status, kind = outcome["status"], outcome.get("kind", "recognition")
+    if status in ("unknown", "not_applicable"):
+        return status
+    if kind == "stacking":
+        return "eligible" if status == "met" else "not_eligible"
+    if kind == "criterion":
+        return status
+    if status == "met":
+        level = (outcome.get("outcome") or outcome).get("level")
+        return level if level in _LEVELS else "full"
+    return "substantial_difference" if differences(outcome) else "refused"
+
+
+def decided_disposition(level: str | None, kind: str = "recognition") -> str:
+    """The `DISPOSITION` key of a level an officer decided (or the proposal proposes)."""
+    if level is None:
+        return "unknown"
+    if kind == "stacking":
+        return "eligible" if level == "full" else "not_eligible"
+    return level if level in _LEVELS else "refused"
+
+
+def disposition_label(code: str) -> str:
+    return str(DISPOSITION.get(code, code))
+
+
+def summary_counts(result: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+    """(key, words, count) for each disposition the evaluation's outcomes came to, in the order
+    of `DISPOSITION`, and the number of rules in which a substantial difference was found
+    (also when it led to partial or alternative recognition)."""
+    found: dict[str, int] = {}
+    different = 0
+    for o in result.get("outcomes", []):
+        if o.get("not_requested"):
+            continue
+        code = disposition(o)
+        found[code] = found.get(code, 0) + 1
+        if o.get("kind", "recognition") == "recognition" and differences(o):
+            different += 1
+    out = [(code, disposition_label(code), found[code]) for code in DISPOSITION if code in found]
+    if different:
+        out.append(("difference", _("Substantial difference found"), different))
+    return out
 
 
 def outcome_label(outcome: Mapping[str, Any]) -> str:
@@ -74,26 +159,29 @@ def outcome_label(outcome: Mapping[str, Any]) -> str:
     detail = outcome.get("outcome") or {}
     if outcome["kind"] == "recognition":
         level = detail.get("level")
-        words = LEVEL.get(level, "") if level else ""
+        words = str(LEVEL.get(level, "")) if level else ""
         if detail.get("pending_level"):
-            words += f" (pending: {LEVEL.get(detail['pending_level'], detail['pending_level'])})"
+            pending = LEVEL.get(detail["pending_level"], detail["pending_level"])
+            words += " " + _("(pending: %(level)s)", level=pending)
         if detail.get("recognised_as"):
-            words += f" as {detail['recognised_as']}"
+            words += " " + _("as %(what)s", what=detail["recognised_as"])
         if detail.get("credits"):
-            words += f", {number(detail['credits'])} credits"
+            words += ", " + _("%(n)s credits", n=number(detail["credits"]))
         return words.strip() or status_label(outcome["status"])
     if outcome["status"] == "met":
         awards = detail.get("awards") or outcome.get("title", "")
-        return f"Eligible to be considered for {awards}; a person decides the award"
+        return _(
+            "Eligible to be considered for %(awards)s; a person decides the award", awards=awards
+        )
     return status_label(outcome["status"], "stacking")
 
 
 def level_label(level: str | None, kind: str = "recognition") -> str:
     if level is None:
-        return "No proposal (evidence needed)"
+        return _("No proposal (evidence needed)")
     if kind == "stacking":
-        return STACKING_LEVEL.get(level, LEVEL.get(level, level))
-    return LEVEL.get(level, level)
+        return str(STACKING_LEVEL.get(level, LEVEL.get(level, level)))
+    return str(LEVEL.get(level, level))
 
 
 def number(value: Any) -> str:
@@ -110,7 +198,7 @@ def element_label(name: str) -> str:
 def element_value(name: str, value: Any) -> str:
     """A stored credential value (engine plain form) in words."""
     if value is None:
-        return "not stated"
+        return _("not stated")
     if isinstance(value, Mapping):  # tagged plain form: a date, credits, a level, a grade
         return str(show(name, from_plain(dict(value))))
     if isinstance(value, dt.date):
@@ -125,7 +213,7 @@ def element_value(name: str, value: Any) -> str:
 
 def actual_value(value: Any) -> str:
     if value is None:
-        return "not stated"
+        return _("not stated")
     if isinstance(value, (list, tuple)):
         return "; ".join(str(v) for v in value)
     return number(value)
@@ -134,15 +222,15 @@ def actual_value(value: Any) -> str:
 def provenance_label(row: Mapping[str, Any]) -> str:
     """Where a condition's value came from: the credential itself unless it was derived."""
     if row.get("actual") is None:
-        return "absent from the credential"
-    return str(row.get("provenance") or "stated on the credential")
+        return _("absent from the credential")
+    return str(row.get("provenance") or _("stated on the credential"))
 
 
 def credential_provenance(credential: Mapping[str, Any], name: str) -> str:
     kind, source, note = (list(credential.get("provenance", {}).get(name, ())) + ["", "", ""])[:3]
     if not kind:
         return ""
-    return note or ("stated on the credential" if kind == "native" else f"{kind} ({source})")
+    return note or (_("stated on the credential") if kind == "native" else f"{kind} ({source})")
 
 
 def date_label(value: Any) -> str:
@@ -158,6 +246,23 @@ def moment(value: str | None) -> str:
     if not value:
         return "—"
     return f"{value[:10]} {value[11:16]} UTC"
+
+
+_NOTE = re.compile(r"^decision (\d+)( confirmed| returned to its author)?$")
+
+
+def event_note(note: str, numbers: Mapping[int, int]) -> str:
+    """A case event's note in words, with decisions by their number in the case (the desk
+    writes notes such as "decision 12 confirmed" with the global id)."""
+    found = _NOTE.match(note)
+    if found is None:
+        return {"evidence added": _("evidence added")}.get(note, note)
+    n = numbers.get(int(found.group(1)), found.group(1))
+    if found.group(2) == " confirmed":
+        return _("decision %(n)s confirmed", n=n)
+    if found.group(2):
+        return _("decision %(n)s returned to its author", n=n)
+    return _("decision %(n)s", n=n)
 
 
 def init_app(app: Flask) -> None:
@@ -177,6 +282,12 @@ def init_app(app: Flask) -> None:
         exception_label=lambda s: EXCEPTION.get(s, s) if s else "",
         kind_label=lambda s: KIND.get(s, s),
         purpose_label=lambda s: PURPOSE.get(s, s),
+        disposition=disposition,
+        disposition_label=disposition_label,
+        decided_disposition=decided_disposition,
+        differences=differences,
+        summary_counts=summary_counts,
+        event_note=event_note,
     )
     app.jinja_env.globals.update(
         credential_columns=CREDENTIAL_COLUMNS,
