@@ -105,8 +105,8 @@ def test_views_needs_my_confirmation_assigned_to_me_waiting_and_decided(desk, we
     assert decide(officer, pending).status_code == 303
     assert officer.post(f"/cases/{mine.id}/assign", {"officer": "me"}).status_code == 303
     page = text(officer.get(f"/cases/{waiting.id}"))
-    officer.post(f"/cases/{waiting.id}/decisions", {"action": "request_evidence",
-                 "justification": "send the transcript", "idempotency_key": key_of(page)})  # fmt: skip
+    asked = {"action": "request_evidence", "justification": "send the transcript"}
+    officer.post(f"/cases/{waiting.id}/decisions", {**asked, "idempotency_key": key_of(page)})
     assert listed(text(second.get("/cases?view=confirm"))) == [pending.reference]
     assert listed(text(officer.get("/cases?view=confirm"))) == []  # not for its own author
     assert listed(text(officer.get("/cases?view=mine"))) == [mine.reference]
@@ -264,8 +264,8 @@ def test_the_author_cannot_confirm_nor_return_their_own_decision(desk):
     case = opened(desk)
     db = desk.db()
     try:
-        decision = desk_ops.decide(db, desk.a.officer, case.id,
-                                   {"action": "accept", "justification": "as proposed"})  # fmt: skip
+        accepted = {"action": "accept", "justification": "as proposed"}
+        decision = desk_ops.decide(db, desk.a.officer, case.id, accepted)
         with pytest.raises(Forbidden):
             desk_ops.confirm(db, desk.a.officer, decision.id)
         with pytest.raises(Forbidden):
