@@ -15,6 +15,9 @@ from click.testing import CliRunner
 from models.desk import admin as desk_admin
 from models.desk import audit, staff
 from models.desk import cases as desk
+from models.desk import issued_credentials as issued
+from models.desk import letters as desk_letters
+from models.desk import organisation as desk_org
 from models.desk import reads as desk_read
 from models.desk.audit import GENESIS, verify_chain
 from models.desk.records import AuditEntry
@@ -53,6 +56,11 @@ def busy(db):
     desk.return_decision(db, a.officer2, returned.id, "the workload finding needs a source")
     decision = desk.decide(db, a.officer, case.id, {"action": "accept", "justification": "ok"})
     desk.confirm(db, a.officer2, decision.id)
+    desk_org.update_settings(db, a.admin, {"name": "Alpha Office", "signatory_name": "A. Signer"})
+    desk_letters.issue_letter(db, a.officer, decision.id, language="sv", purpose="decision",
+                              pdf=b"%PDF-1.7 letter")  # fmt: skip
+    issued.issue_credential(db, a.officer, decision.id, "foreign-data-analysis",
+                            issued.load_issuer_key(None))  # fmt: skip
     kept, _ = desk_admin.issue_api_token(db, a.officer, "kept")
     revoked, _ = desk_admin.issue_api_token(db, a.officer, "revoked")
     desk_admin.revoke_api_token(db, a.officer, revoked)
