@@ -3,7 +3,11 @@
 `credstack serve` runs in a subprocess on a free 127.0.0.1 port with a temporary database seeded
 with the demo. An officer logs in, filters the queue, opens a recognition case, evaluates it,
 decides with a justification and sees the decision in the history; a second officer confirms it
-(the demo university requires four eyes) and the decision letter shows the justification.
+(the demo university requires four eyes) and the decision letter shows the justification. An
+officer finds a case by the applicant's name, is refused without a justification (the error
+summary at the top has the focus), decides; a second officer finds it under "Needs my
+confirmation", checks it and returns it once with a reason, which the author reads before
+deciding again, and then confirms it.
 Playwright never downloads a browser here (`playwright install` is never run): it drives
 /usr/bin/chromium, which CI installs from Debian's packages.
 """
@@ -122,7 +126,7 @@ def test_officer_decides_a_case_and_a_second_officer_confirms(server):
 
             page.get_by_label("Purpose").select_option("admission")
             page.get_by_role("button", name="Filter").click()
-            page.get_by_role("link", name=re.compile(r"^Case \d+$")).first.click()
+            page.get_by_role("link", name=re.compile(r"^Case \d{4}-\d{4}$")).first.click()
             case_url = page.url
             expect(page.get_by_role("heading", name="The engine's proposal")).to_be_visible()
             expect(page.get_by_text("Not evaluated yet.")).to_be_visible()
@@ -135,7 +139,8 @@ def test_officer_decides_a_case_and_a_second_officer_confirms(server):
 
             page.get_by_label("Accept the proposal").check()
             page.get_by_role("button", name="Record the decision").click()  # no justification
-            expect(page.get_by_text(re.compile("a justification is required"))).to_be_visible()
+            refused = page.locator("#err-justification")
+            expect(refused).to_contain_text("a justification is required")
 
             page.get_by_label("Accept the proposal").check()
             page.get_by_label("Justification").fill(JUSTIFICATION)
@@ -198,5 +203,70 @@ def test_officer_opens_a_case_with_a_request_and_the_letter_states_the_answer(se
             expect(letter).to_contain_text("Credit as a programme elective")
             expect(letter).to_contain_text("Credit not granted")
             expect(letter).to_contain_text("individual assessment of your prior learning")
+        finally:
+            browser.close()
+
+
+def test_a_decision_is_returned_once_and_then_confirmed(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, passwords = server
+    officer, second = "officer@malarvik.example", "officer2@malarvik.example"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page()
+            log_in(page, base, officer, passwords[officer])
+            author = page.locator(".nav-user").inner_text().rsplit(" (", 1)[0]
+            page.get_by_role("searchbox", name="Search").fill("Farid")
+            page.get_by_role("button", name="Filter").click()
+            expect(page.locator("table.queue")).to_contain_text("Farid Rahimi")
+            page.get_by_role("link", name=re.compile(r"^Case \d{4}-\d{4}$")).first.click()
+            case_url = page.url.split("#")[0]
+            if page.get_by_role("button", name="Evaluate", exact=True).count():
+                page.get_by_role("button", name="Evaluate", exact=True).click()
+
+            page.get_by_label("Accept the proposal").check()
+            page.get_by_role("button", name="Record the decision").click()  # no justification
+            summary = page.locator("#decide-summary")
+            expect(summary).to_contain_text("a justification is required")
+            assert page.evaluate("document.activeElement.id") == "decide-summary"
+            form = page.locator("#justification").bounding_box()
+            assert summary.bounding_box()["y"] < form["y"]  # at the top of the form region
+            page.get_by_label("Accept the proposal").check()
+            page.get_by_label("Justification").fill(JUSTIFICATION)
+            page.get_by_role("button", name="Record the decision").click()
+            expect(page.get_by_text(re.compile(r"Decision \d+ recorded"))).to_be_visible()
+            expect(page.locator("#decide")).to_contain_text("locked")
+            page.get_by_role("button", name="Log out").click()
+
+            log_in(page, base, second, passwords[second])
+            page.get_by_role("link", name="Needs my confirmation").click()
+            page.get_by_role("link", name=re.compile(r"^Case \d{4}-\d{4}$")).first.click()
+            panel = page.locator("#confirm")
+            expect(panel).to_contain_text(JUSTIFICATION)
+            expect(panel).to_contain_text(author)
+            expect(panel).to_contain_text("Alternative recognition")
+            page.get_by_text("Return to author with a reason").click()
+            page.get_by_label("Reason").fill("Name the source of the workload figure.")
+            page.get_by_role("button", name="Return to author", exact=True).click()
+            expect(page.get_by_text(re.compile(r"returned to its author with"))).to_be_visible()
+            page.get_by_role("button", name="Log out").click()
+
+            log_in(page, base, officer, passwords[officer])
+            page.goto(case_url)
+            expect(page.locator("#returned")).to_contain_text("Name the source of the workload")
+            page.get_by_label("Accept the proposal").check()
+            page.get_by_label("Justification").fill(JUSTIFICATION + " Source: the transcript.")
+            page.get_by_role("button", name="Record the decision").click()
+            expect(page.get_by_text(re.compile(r"Decision \d+ recorded"))).to_be_visible()
+            page.get_by_role("button", name="Log out").click()
+
+            log_in(page, base, second, passwords[second])
+            page.goto(case_url)
+            expect(page.locator("#confirm")).to_contain_text("Source: the transcript.")
+            page.get_by_role("button", name=re.compile(r"^Confirm decision \d+$")).click()
+            expect(page.locator("#history")).to_contain_text("Confirmed by you")
+            expect(page.locator("#history")).to_contain_text("Returned to its author by you")
         finally:
             browser.close()
