@@ -111,3 +111,9 @@ def numbers_in_case(ids: Sequence[int]) -> dict[int, int]:
     """{global id: number within the case, from 1} for a case's decisions or evaluations
     listed in the order they were made."""
     return {row_id: n for n, row_id in enumerate(sorted(ids), start=1)}
+
+
+def case_of_decision(db: DB, user: User, decision_id: int) -> int:
+    """The case a decision of the user's organisation belongs to (`NotFound` otherwise)."""
+    require(user, *ANY_ROLE)
+    return store_decisions.get_decision(db, user.organisation_id, decision_id).case_id
