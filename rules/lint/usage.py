@@ -14,7 +14,7 @@ from rules.policy import Policy, TableTest
 
 # Declarations by the catalogue's `source`, with the document section they are written in.
 _SECTIONS = {
-    "declared": ("elements", "declared element"),
+    "declared": ("elements", "element"),
     "fact": ("facts", "applicant fact"),
     "computed": ("computed", "computed value"),
     "classification": ("classifications", "classification"),
