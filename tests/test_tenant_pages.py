@@ -66,6 +66,22 @@ def a_rows(world: World) -> dict[str, int]:
                 "WHERE c.organisation_id = ?",
                 [org],
             ),
+            # Staff and their tokens: role, status, password and language of every account,
+            # the tokens' revocation, the learners' erasure.
+            "staff": (
+                "SELECT group_concat(id || role || active || password_hash || "
+                "coalesce(language, '-'), ',') FROM users WHERE organisation_id = ?",
+                [org],
+            ),
+            "tokens": (
+                "SELECT group_concat(t.id || coalesce(t.revoked_at, '-'), ',') FROM api_tokens t "
+                "JOIN users u ON u.id = t.user_id WHERE u.organisation_id = ?",
+                [org],
+            ),
+            "erased": (
+                "SELECT count(*) FROM learners WHERE organisation_id = ? AND erased_at IS NOT NULL",
+                [org],
+            ),
         }
         return {k: db.conn.execute(q, p).fetchone()[0] for k, (q, p) in queries.items()}
     finally:
@@ -107,6 +123,7 @@ def world(tmp_path_factory) -> World:
         )
         b_case = desk_ops.open_case(db, built.b.officer, case_data("ines-ferreira", "employment"))
         policy = desk_admin.get_policy(db, a.admin, decided.policy_id, decided.policy_version)
+        a_token, _ = desk_admin.issue_api_token(db, a.officer, "alpha token")
     finally:
         db.close()
     ids = {
@@ -116,6 +133,8 @@ def world(tmp_path_factory) -> World:
         "letter_id": str(letter.id),
         "credential_id": str(credential.id),
         "version": decided.policy_version,
+        "user_id": str(a.officer.id),  # an officer: B's admin must not touch A's staff
+        "token_id": str(a_token),
     }
     markers = [
         "Farid Rahimi", "demo-learner-006", "Greta", A_SECRET, "alpha-key",
@@ -164,6 +183,11 @@ def hostile_form(world: World, rule: str) -> dict[str, str]:
         # Not a whole policy: publishing A's policy id in B would be B's own, legitimately.
         "/policies/new": {"document_text": f"id: {world.ids['policy_id']}\n"},
         "/login": {"email": "nobody@elsewhere.test", "password": "guess guess guess"},
+        "/admin/staff/<int:user_id>/role": {"role": "viewer"},
+        "/cases/<int:case_id>/erase-learner": {"reference": "demo-learner-006"},
+        # B's own account: a token created, a language chosen; A's rows stay as they are.
+        "/account/tokens": {"name": "B's token", "scopes": "decide", "expires": "30"},
+        "/account/language": {"language": "sv"},
         "/logout": {},
         "/decisions/<int:decision_id>/letters": {"language": "sv"},
         "/decisions/<int:decision_id>/credentials": {"outcome": "foreign-data-analysis"},
