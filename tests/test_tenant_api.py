@@ -109,6 +109,8 @@ def requests_for(ids: dict, b_case: int) -> dict[tuple[str, str], tuple[object, 
             {"action": "accept", "justification": "x"}, officer_only),
         ("api_v1.list_decisions", "GET"): (None, {404}),
         ("api_v1.get_decision", "GET"): (None, {404}),
+        ("api_v1.get_decision_credential", "GET"): (None, {404}),
+        ("api_v1.get_decision_letter", "GET"): (None, {404}),
         ("api_v1.create_batch", "POST"): (
             {"policy": a_policy, "wallets": [wallet("amira-haddad")]},
             {"admin": {404}, "officer": {404}, "viewer": {403}}),
