@@ -35,8 +35,8 @@ run: venv-run
 # Extract the desk's strings, merge them into the catalogues, compile them (commit all three).
 translations: venv
 	$(BIN)/pybabel extract --no-location --sort-output -F views/translations/babel.cfg -k _l -o views/translations/messages.pot .
-	$(BIN)/pybabel update --quiet -i views/translations/messages.pot -d views/translations --no-fuzzy-matching
-	$(BIN)/pybabel compile --quiet -d views/translations
+	$(BIN)/pybabel update -i views/translations/messages.pot -d views/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d views/translations
 
 test: venv
 	$(BIN)/ruff check .
