@@ -31,8 +31,8 @@ ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png
 _CONVERTER = re.compile(r"<(?:(?P<converter>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 ERRORS = {
     400: "Malformed request: the body is not JSON, or not well-formed",
-    401: "No API token, or an unknown or revoked one",
-    403: "Your role does not allow this",
+    401: "No API token, or an unknown, expired or revoked one",
+    403: "Your role, or the token's scope (a `read` token cannot write), does not allow this",
     404: "No such object in your organisation",
     409: "Conflicts with what is stored (a stale case state, a reused idempotency key)",
     413: "The body is larger than the server accepts",
@@ -43,8 +43,10 @@ ERRORS = {
 }
 DESCRIPTION = """\
 Recognition and stacking decisions on micro-credentials. Authenticate with an API token
-(`Authorization: Bearer <token>`); every call acts for the token's user, in their organisation
-only. Roles: admin (policies), officer (cases, evaluations, decisions), viewer (read).
+(`Authorization: Bearer <token>`; make one on the desk's account page or with `credstack tokens
+create`); every call acts for the token's user, in their organisation only. Roles: admin
+(policies), officer (cases, evaluations, decisions), viewer (read). Token scopes: `read` allows
+GET only; `decide` allows every call the user's role allows. Tokens expire (at most a year).
 Every error has the shape `{"error": {status, title, message, problems?, fields?}}`.
 Request bodies are validated strictly: unknown fields and wrong types are refused (422).
 """
@@ -79,6 +81,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             operation = _operation(doc, app.view_functions[rule.endpoint], parameters)
             operation["operationId"] = rule.endpoint.split(".")[-1]
+            if method != "GET":  # a `read` token is refused every write
+                operation["responses"].setdefault("403", "Error403")
             paths[path][method.lower()] = operation
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
