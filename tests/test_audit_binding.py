@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from models.desk import admin as desk_admin
-from models.desk import audit, staff
+from models.desk import audit, drafts, staff
 from models.desk import cases as desk
 from models.desk import issued_credentials as issued
 from models.desk import letters as desk_letters
@@ -72,6 +72,10 @@ def busy(db):
     desk_admin.deactivate_user(db, a.admin, a.viewer.id)
     desk_admin.deactivate_user(db, a.admin, a.officer2.id)
     store_users.set_user_active(db, a.admin, a.officer2.id, True)
+    draft = drafts.new_draft(db, a.admin)  # drafts: created, saved, deleted, published
+    drafts.save_draft(db, a.admin, draft.id, drafts.TEMPLATE.replace("my-policy", "alpha-draft"))
+    drafts.delete_draft(db, a.admin, drafts.new_draft(db, a.admin).id)
+    drafts.publish_draft(db, a.admin, draft.id)
     other = evaluated(db, b.officer, open_enic(db, b.officer, "li-wei"))
     desk_admin.erase_learner(db, b.admin, other.learner_key)
     desk_read.export_case(db, b.viewer, other.id)

@@ -582,6 +582,7 @@ def test_publishing_a_new_version_needs_an_admin_and_lists_problems_by_path(desk
     assert rows(desk, "policies") == before
     newer = policy_document("enic-recognition.yaml")
     newer["version"] = "2027.1"
+    newer["effective_from"], newer["effective_to"] = "2025-01-01", "2026-02-28"  # no overlap
     upload = json.dumps(newer, default=str).encode()
     response = admin.post("/policies/new",
                           {"document_file": (io.BytesIO(upload), "enic-2027.json")},

@@ -194,7 +194,8 @@ def test_publishing_is_immutable_and_idempotent(db, org):
     changed = dict(document, title="Another title")
     with pytest.raises(Conflict, match="new version"):
         desk_admin.publish_policy(db, org.admin, changed)
-    newer = desk_admin.publish_policy(db, org.admin, dict(changed, version="2027.1"))
+    later = {"version": "2027.1", "effective_from": "2028-01-01", "effective_to": "2028-12-31"}
+    newer = desk_admin.publish_policy(db, org.admin, dict(changed, **later))  # periods apart
     assert newer.digest != again.digest and newer.version == "2027.1"
     assert again.document["effective_from"] == "2026-01-01"  # YAML dates stored as JSON text
     versions = [(p.policy_id, p.version) for p in desk_admin.list_policies(db, org.viewer)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -17,8 +16,10 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from engine.compile import compile_policy
+from models.desk import publishing
+from models.desk.access import Evaluator
 from models.desk.cases import ANY_ROLE, require
+from models.desk.publishing import Supersedes
 from models.desk.records import AuditEntry, Learner, PolicyVersion, User
 from models.desk.staff import (  # noqa: F401 - named here for the desk's callers
     PASSWORDS,
@@ -37,7 +38,6 @@ from models.store import database as store
 from models.store import policies as store_policies
 from models.store import users as store_users
 from models.store.database import DB
-from rules.loader import load_policy
 
 SESSION_TTL = dt.timedelta(hours=8)
 _BAD_LOGIN = "wrong e-mail address or password"
@@ -96,35 +96,29 @@ def end_session(db: DB, token: str) -> None:
 # ---- policies and learners ---------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date):  # YAML dates: stored as the ISO text a JSON policy uses
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-def publish_policy(db: DB, user: User, document: Mapping[str, Any]) -> PolicyVersion:
-    """Validate and store a policy version (`rules.errors.PolicyError` lists every problem).
-
-    Publishing the same content again returns the stored version; the same id and version with
-    other content is a `Conflict`.
-    """
-    require(user, "admin")
-    plain = json.loads(json.dumps(document, default=_plain, ensure_ascii=False))
-    policy = load_policy(plain, source="policy")
-    compile_policy(policy)  # `EngineCompileError` (422): a policy no case could be evaluated under
-    version, _ = store_policies.publish_policy(
+def publish_policy(
+    db: DB,
+    user: User,
+    document: Mapping[str, Any],
+    *,
+    evaluator: Evaluator | None = None,
+    source_text: str | None = None,
+    supersedes: Supersedes | None = None,
+    impact_summary: dict[str, Any] | None = None,
+) -> PolicyVersion:
+    """Validate, check and store a policy version (`rules.errors.PolicyError` lists every
+    problem; `models.desk.publishing.PublishRefused` every failing example, static check error
+    and overlapping period). Publishing the same content again returns the stored version; the
+    same id and version with other content is a `Conflict`."""
+    return publishing.publish(
         db,
         user,
-        plain,
-        policy_id=policy.id,
-        version=policy.version,
-        digest=policy.digest,
-        purpose=policy.purpose,
-        title=policy.title,
-        effective_from=policy.effective_from,
-        effective_to=policy.effective_to,
+        document,
+        evaluator=evaluator,
+        source_text=source_text,
+        supersedes=supersedes,
+        impact_summary=impact_summary,
     )
-    return version
 
 
 def list_policies(db: DB, user: User) -> list[PolicyVersion]:

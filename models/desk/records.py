@@ -83,6 +83,9 @@ class PolicyVersion:
     published_at: str
     published_by: int
     document: Mapping[str, Any] = field(repr=False)
+    source_text: str | None = field(default=None, repr=False)  # as written; None before 0009
+    supersedes_version: str | None = None  # takes over from this version of the same policy id
+    supersedes_from: dt.date | None = None  # … from this date
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ TABLES: dict[str, Bound] = {
             "effective_to published_at published_by".split()
         ),
         "t.organisation_id",
+        # Migration 0009: the text as written and superseding, NULL on the rows before it.
+        added=(("source_text", None), ("supersedes_version", None), ("supersedes_from", None)),
     ),
     "cases": Bound(
         tuple(
@@ -129,6 +131,16 @@ TABLES["decision_returns"] = Bound(
     ("id", "decision_id", "case_id", "reason", "returned_by", "at"), _CASE_ORG
 )
 
+# Policy drafts (migration 0009): state an admin edits, each change (saving, deleting, publishing)
+# recorded by an entry that binds the row as it then is.
+TABLES["policy_drafts"] = Bound(
+    tuple(
+        "id organisation_id text policy_id version based_on supersedes_version supersedes_from "
+        "created_by created_at updated_by updated_at published_policy deleted_at".split()
+    ),
+    "t.organisation_id",
+)
+
 # event → (table, where its row id is: "subject" for the part after the colon, else a details key)
 EVENTS: dict[str, tuple[str, str]] = {
     "organisation_created": ("organisations", "subject"),
@@ -144,6 +156,10 @@ EVENTS: dict[str, tuple[str, str]] = {
     "api_token_issued": ("api_tokens", "subject"),
     "api_token_revoked": ("api_tokens", "subject"),
     "policy_published": ("policies", "row"),
+    "policy_draft_created": ("policy_drafts", "subject"),
+    "policy_draft_saved": ("policy_drafts", "subject"),
+    "policy_draft_deleted": ("policy_drafts", "subject"),
+    "policy_draft_published": ("policy_drafts", "subject"),
     "case_created": ("cases", "subject"),
     "case_completed": ("cases", "subject"),
     "snapshot_added": ("case_snapshots", "snapshot"),

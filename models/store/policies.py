@@ -39,6 +39,9 @@ def _policy(row: sqlite3.Row) -> PolicyVersion:
         row["published_at"],
         row["published_by"],
         json.loads(row["document"]),
+        row["source_text"],
+        row["supersedes_version"],
+        _date(row["supersedes_from"]),
     )
 
 
@@ -54,10 +57,16 @@ def publish_policy(
     title: str,
     effective_from: dt.date,
     effective_to: dt.date | None,
+    source_text: str | None = None,
+    supersedes: tuple[str, dt.date] | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> tuple[PolicyVersion, bool]:
     """Store a validated version; (version, True) if new, (existing, False) if the same content.
 
     The same id and version with different content is a `Conflict`: a version never changes.
+    `source_text` is the text as written; `supersedes` (version, date) records that this version
+    takes over from an earlier one; `details` go into the `policy_published` entry beside the
+    digest (what the publisher checked: no personal data).
     """
     org = actor.organisation_id
     with _write(db):
@@ -88,6 +97,9 @@ def publish_policy(
                 "effective_to": effective_to.isoformat() if effective_to else None,
                 "published_at": now(),
                 "published_by": actor.id,
+                "source_text": source_text,
+                "supersedes_version": supersedes[0] if supersedes else None,
+                "supersedes_from": supersedes[1].isoformat() if supersedes else None,
             },
         )
         append_audit(
@@ -96,7 +108,7 @@ def publish_policy(
             actor.id,
             "policy_published",
             f"policy:{policy_id}@{version}",
-            {"digest": digest, "purpose": purpose, "row": row_id},
+            {**(details or {}), "digest": digest, "purpose": purpose, "row": row_id},
         )
         return _policy(_one(db, "SELECT * FROM policies WHERE id = ?", [row_id])), True  # type: ignore[arg-type]
 
@@ -112,6 +124,25 @@ def get_policy(db: DB, organisation_id: int, policy_id: str, version: str) -> Po
     return _policy(row)
 
 
+def get_policy_row(db: DB, organisation_id: int, row_id: int) -> PolicyVersion:
+    row = _one(
+        db, "SELECT * FROM policies WHERE organisation_id = ? AND id = ?", [organisation_id, row_id]
+    )
+    if row is None:
+        raise NotFound(f"no policy version {row_id}")
+    return _policy(row)
+
+
+def versions_of(db: DB, organisation_id: int, policy_id: str) -> list[PolicyVersion]:
+    """Every published version of one policy id, oldest publication first."""
+    rows = _all(
+        db,
+        "SELECT * FROM policies WHERE organisation_id = ? AND policy_id = ? ORDER BY id",
+        [organisation_id, policy_id],
+    )
+    return [_policy(r) for r in rows]
+
+
 def list_policies(db: DB, organisation_id: int) -> list[PolicyVersion]:
     rows = _all(
         db,
@@ -124,14 +155,18 @@ def list_policies(db: DB, organisation_id: int) -> list[PolicyVersion]:
 def policies_in_force(
     db: DB, organisation_id: int, purpose: str, on: dt.date, policy_id: str | None = None
 ) -> list[PolicyVersion]:
-    """Versions in force on a date, newest publication first (one per policy id)."""
+    """Versions in force on a date, newest publication first (one per policy id). A version
+    another one supersedes from a date is no longer in force from that date."""
     day = on.isoformat()
     rows = _all(
         db,
-        "SELECT * FROM policies WHERE organisation_id = ? AND purpose = ? "
+        "SELECT * FROM policies p WHERE organisation_id = ? AND purpose = ? "
         "AND effective_from <= ? AND (effective_to IS NULL OR effective_to >= ?) "
-        "AND (? IS NULL OR policy_id = ?) ORDER BY published_at DESC, id DESC",
-        [organisation_id, purpose, day, day, policy_id, policy_id],
+        "AND (? IS NULL OR policy_id = ?) AND NOT EXISTS (SELECT 1 FROM policies s "
+        "WHERE s.organisation_id = p.organisation_id AND s.policy_id = p.policy_id "
+        "AND s.supersedes_version = p.version AND s.supersedes_from <= ?) "
+        "ORDER BY published_at DESC, id DESC",
+        [organisation_id, purpose, day, day, policy_id, policy_id, day],
     )
     seen: dict[str, PolicyVersion] = {}
     for row in rows:
