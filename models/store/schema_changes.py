@@ -8,4 +8,5 @@ from models.store import (
     schema_0007_queue,  # noqa: F401
     schema_0008_letters,  # noqa: F401
     schema_0009_policy_drafts,  # noqa: F401
+    schema_0010_impact,  # noqa: F401
 )

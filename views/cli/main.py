@@ -47,6 +47,7 @@ from views.cli.common import (
     read_policy,
 )
 from views.cli.desk import desk_commands
+from views.cli.impact import impact_command
 from views.cli.imports import import_command
 from views.cli.organisation import org as org_command
 from views.cli.policy_tools import ACROSS, evaluate_across, finding_lines, policy_commands
@@ -393,5 +394,5 @@ def bench(
 for _command in [*desk_commands, *staff_commands, import_command, serve_command, batch_command,
                  org_command]:  # fmt: skip
     cli.add_command(_command)
-for _command in policy_commands:
+for _command in [*policy_commands, impact_command]:
     policy.add_command(_command)
