@@ -17,10 +17,13 @@ import pytest
 from app import create_app
 from models.desk import admin as desk_admin
 from models.desk import cases as desk_ops
+from models.desk import drafts as desk_drafts
+from models.desk import impact as desk_impact
 from models.desk import issued_credentials as issued
 from models.desk import letters as desk_letters
 from models.store import database as store
 from tests.desk_builders import ENGINE, case_data, wallet
+from tests.test_impact_pages import inline_runner
 from tests.web_fixtures import Browser, Desk, build_app
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
@@ -124,8 +127,16 @@ def world(tmp_path_factory) -> World:
         b_case = desk_ops.open_case(db, built.b.officer, case_data("ines-ferreira", "employment"))
         policy = desk_admin.get_policy(db, a.admin, decided.policy_id, decided.policy_version)
         a_token, _ = desk_admin.issue_api_token(db, a.officer, "alpha token")
+        # A's draft, and A's impact report that lists the decided case (a rule added).
+        draft = desk_drafts.new_draft(db, a.admin, based_on=(policy.policy_id, policy.version))
+        changed = json.loads(json.dumps(dict(policy.document)))
+        changed["recognition"].append({**changed["recognition"][0], "id": "alpha-added-rule"})
+        report = desk_impact.start_report(db, a.admin, {**changed, "version": "alpha-2"}, "x")
     finally:
         db.close()
+    runner = inline_runner(built.path)
+    runner.wake()
+    runner.join(30)
     ids = {
         "case_id": str(decided.id),
         "decision_id": str(pending.id),
@@ -135,6 +146,8 @@ def world(tmp_path_factory) -> World:
         "version": decided.policy_version,
         "user_id": str(a.officer.id),  # an officer: B's admin must not touch A's staff
         "token_id": str(a_token),
+        "draft_id": str(draft.id),
+        "report_id": str(report.id),
     }
     markers = [
         "Farid Rahimi", "demo-learner-006", "Greta", A_SECRET, "alpha-key",
@@ -233,7 +246,10 @@ def test_organisation_b_cannot_reach_organisation_a(world, role, rule, method, a
 def test_the_same_ids_do_open_for_organisation_a(world, rule, arguments):
     """The control: the ids are real, so B's 404s come from the scoping, not from typos."""
     browser = Browser(world.desk.app.test_client())
-    browser.login(world.desk.a.viewer.email)
+    admin_only = rule.startswith(("/policies/impact", "/policies/drafts")) or rule.endswith(
+        "/impact"
+    )  # impact reports and drafts are an admin's
+    browser.login((world.desk.a.admin if admin_only else world.desk.a.viewer).email)
     response = browser.get(url_for_a(world, rule, arguments))
     assert response.status_code == 200, (rule, response.status_code)
 

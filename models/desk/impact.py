@@ -15,6 +15,7 @@ The CLI runs a report at once (`run_plan`); the desk queues one (`start_report`)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -204,16 +205,23 @@ def start_report(
     published version's); `source` says which ("draft:12", "file:NAME", "policy:ID@VERSION").
     `ImpactRunner.wake` then runs it."""
     require(user, "admin")
-    draft = load_draft(dict(document), source)
+    document = json.loads(json.dumps(document, default=_iso_date, ensure_ascii=False))
+    draft = load_draft(document, source)
     plan = plan_report(db, user, draft, against, selection)
     values = {
         "source": source, "draft_policy_id": draft.id, "draft_version": draft.version,
-        "draft_digest": draft.digest, "draft_document": dict(document),
+        "draft_digest": draft.digest, "draft_document": document,
         "against_policy_id": plan.against.policy_id, "against_version": plan.against.version,
         "selection": plan.selection, "cases": len(plan.cases),
     }  # fmt: skip
     report_id = store_impact.create_report(db, user.organisation_id, user.id, values)
     return store_impact.get_report(db, user.organisation_id, report_id)
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, dt.date):  # YAML dates: kept as the ISO text a JSON policy uses
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def get_report(db: store.DB, user: User, report_id: int) -> ImpactReport:

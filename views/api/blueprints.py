@@ -16,8 +16,16 @@ from views.api import credentials as api_credentials
 from views.api import docs as api_docs
 from views.api import policies as api_policies
 from views.api import support as api_support
+from views.api import where_else as api_where_else
 
-__all__ = ["api_batches", "api_cases", "api_credentials", "api_policies", "register"]
+__all__ = [
+    "api_batches",
+    "api_cases",
+    "api_credentials",
+    "api_policies",
+    "api_where_else",
+    "register",
+]
 
 
 def register(app: Flask) -> None:

@@ -17,6 +17,7 @@ from views.pages import (
     decisions,
     erasure,
     health,
+    impact,
     intake,
     language,
     letters,
@@ -26,6 +27,7 @@ from views.pages import (
     present,
     staff,
     web,
+    where_else,
 )
 from views.pages import audit as audit_pages
 from views.pages import labels as vocabulary_labels
@@ -45,6 +47,8 @@ BLUEPRINTS = (
     erasure.bp,
     letters.bp,
     organisation.bp,
+    impact.bp,
+    where_else.bp,
 )
 
 
