@@ -191,3 +191,20 @@ def test_another_organisations_report_is_not_found(desk_world):
     for path in (f"/policies/impact/{report.id}", f"/policies/impact/{report.id}/report.csv",
                  f"/policies/impact/{report.id}/cases/{desk_world.cases[1].id}"):  # fmt: skip
         assert b_admin.get(path).status_code == 404, path
+
+
+def test_the_latest_report_of_a_draft_is_summed_up_for_its_publication(desk_world):
+    world = desk_world
+    db = world.desk.db()
+    admin = world.desk.a.admin
+    draft = desk_drafts.new_draft(db, admin, yaml.safe_dump(draft_document()))
+    source = f"draft:{draft.id}"
+    assert desk_impact.latest_summary(db, admin, source) is None
+    browser(world, "admin").post(f"/policies/drafts/{draft.id}/impact", {"cases": "all"})
+    finish(world)
+    found = desk_impact.latest_summary(db, admin, source)
+    assert found is not None
+    assert (found["changed"], found["unchanged"], found["cases"]) == (2, 5, 7)
+    assert found["by_kind"] == {"disposition_changed": 2, "credits_changed": 2}
+    assert desk_impact.latest_summary(db, admin, source, digest="sha256:other") is None
+    db.close()

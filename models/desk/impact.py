@@ -234,6 +234,26 @@ def list_reports(db: store.DB, user: User) -> list[ImpactReport]:
     return store_impact.list_reports(db, user.organisation_id)
 
 
+def latest_summary(
+    db: store.DB, user: User, source: str, digest: str | None = None
+) -> dict[str, Any] | None:
+    """What the newest finished report of `source` ("draft:12") found — of the text with
+    `digest`, when given — for the trail entry that publishes it: versions, selection and counts,
+    never a case. None: no such report."""
+    require(user, "admin")
+    for report in store_impact.list_reports(db, user.organisation_id):
+        if report.source != source or report.status != "done":
+            continue
+        if digest is not None and report.draft_digest != digest:
+            continue
+        return {
+            "report": report.id, "draft_digest": report.draft_digest,
+            "against": f"{report.against_policy_id}@{report.against_version}",
+            "selection": report.selection, "cases": report.cases, **report.summary,
+        }  # fmt: skip
+    return None
+
+
 def report_rows(
     db: store.DB, user: User, report_id: int, case_id: int | None = None
 ) -> list[ImpactRow]:
