@@ -268,5 +268,48 @@ def test_a_decision_is_returned_once_and_then_confirmed(server):
             page.get_by_role("button", name=re.compile(r"^Confirm decision \d+$")).click()
             expect(page.locator("#history")).to_contain_text("Confirmed by you")
             expect(page.locator("#history")).to_contain_text("Returned to its author by you")
+
+            # The letter sent is a PDF in the applicant's language, kept as issued.
+            for language, words in LETTER_WORDS.items():
+                text = issued_letter_text(page, base, language)
+                for expected in words:
+                    assert expected in text, (language, expected)
         finally:
             browser.close()
+
+
+# What the PDF letter on Farid's confirmed decision must state: the decided outcome, the
+# credential by title and awarding body, the signatory and the appeal route (the demo's settings).
+LETTER_WORDS = {
+    "en": (
+        "Alternative recognition",
+        "Data Analytics with Python",
+        "Zuiderzee University of Applied Sciences",
+        "Sara Lindgren",
+        "Higher Education Appeals Board",
+    ),
+    "sv": (
+        "Alternativt erkännande",
+        "Data Analytics with Python",
+        "Zuiderzee University of Applied Sciences",
+        "Sara Lindgren",
+        "Överklagandenämnden för högskolan",
+    ),
+}
+
+
+def issued_letter_text(page, base: str, language: str) -> str:
+    """Issue the letter in `language` from the case page, download it, return its text."""
+    import io
+
+    from pypdf import PdfReader
+
+    name = {"en": "English", "sv": "Svenska"}[language]
+    page.locator("#letter-language").select_option(language)
+    page.get_by_role("button", name="Issue letter (PDF)").click()
+    link = page.locator("#letters li a", has_text=f"PDF, {name}").last
+    response = page.context.request.get(base + link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.body()))
+    return " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)

@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from models.credentials.intake import DEVELOPMENT_LEARNER_KEY_SECRET
 from models.desk import admin as desk_admin
 from models.desk import cases as desk
+from models.desk.organisation import update_settings
 from models.errors import Conflict, NotFound
 from models.store import database as store
 from models.store.database import DB
@@ -40,6 +41,31 @@ STAFF = (  # organisation, e-mail local part, name, role
     ("nordlys", "officer", "Nora Officer", "officer"),
     ("nordlys", "viewer", "Viggo Viewer", "viewer"),
 )
+# What the demo university's letters carry (made up, like the university): letterhead, contact,
+# signatory and appeal route. Swedish universities' decisions are appealed to the Higher Education
+# Appeals Board (Överklagandenämnden för högskolan) within three weeks.
+LETTER_SETTINGS = {
+    "malarvik": {
+        "postal_address": (
+            "Mälarvik University\nAdmissions and Recognition\nBox 123\n721 23 Mälarvik"
+        ),
+        "email": "admissions@malarvik.example",
+        "web": "https://malarvik.example/admissions",
+        "signatory_name": "Sara Lindgren",
+        "signatory_title": "Head of Admissions",
+        "appeal_text_en": (
+            "You may appeal this decision to the Higher Education Appeals Board "
+            "(Överklagandenämnden för högskolan). Send your appeal in writing to Mälarvik "
+            "University, which forwards it to the Board."
+        ),
+        "appeal_text_sv": (
+            "Du kan överklaga beslutet till Överklagandenämnden för högskolan. Skicka "
+            "överklagandet skriftligen till Mälarviks universitet, som sänder det vidare till "
+            "nämnden."
+        ),
+        "appeal_weeks": 3,
+    },
+}
 POLICY_OWNER = {
     "university-admissions.yaml": "malarvik",
     "enic-recognition.yaml": "malarvik",
@@ -65,7 +91,9 @@ def seed_demo(
             continue
         raise Conflict(f"the demo is seeded already (organisation {slug!r} exists)")
     for slug, name, four_eyes in ORGANISATIONS:
-        store.create_organisation(db, slug, name, four_eyes=four_eyes)
+        organisation = store.create_organisation(db, slug, name, four_eyes=four_eyes)
+        if slug in LETTER_SETTINGS:
+            update_settings(db, None, LETTER_SETTINGS[slug], organisation_id=organisation.id)
     credentials, users = [], {}
     for slug, local, name, role in STAFF:
         password = secrets.token_urlsafe(12)
