@@ -100,3 +100,26 @@ def test_the_language_switch_is_remembered_and_returns_to_the_page(desk):
     )
     html = web.get("/login").get_data(as_text=True)
     assert '<html lang="sv">' in html  # an unknown language changes nothing
+
+
+@pytest.mark.parametrize(
+    ("language", "date", "moment", "decimal", "thousands"),
+    [
+        ("en", "1 Sep 2026", "1 Sep 2026 14:05 UTC", "7.5", "12,000"),
+        ("sv", "1 sep. 2026", "1 sep. 2026 14:05 UTC", "7,5", "12\u00a0000"),
+    ],
+)
+def test_dates_and_numbers_are_written_in_the_page_language(
+    desk, language, date, moment, decimal, thousands
+):
+    import datetime as dt
+
+    from views.pages import present
+
+    headers = {"Accept-Language": language}
+    with desk.app.test_request_context("/cases", headers=headers):
+        assert present.date_label(dt.date(2026, 9, 1)) == date
+        assert present.date_label("2026-09-01") == date
+        assert present.moment("2026-09-01T14:05:09Z") == moment
+        assert present.number(7.5) == decimal and present.number(12000.0) == thousands
+        assert present.number(6.0) == "6" and present.number("f1") == "f1"

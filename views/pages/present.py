@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -184,10 +185,18 @@ def level_label(level: str | None, kind: str = "recognition") -> str:
     return str(LEVEL.get(level, level))
 
 
+# Dates as people of the page's language write them, never ambiguous (no 12/6/26).
+DATE_FORMAT = "d MMM y"
+TIME_FORMAT = "d MMM y HH:mm"
+
+
 def number(value: Any) -> str:
+    """A number in the page's language (7.5 / 7,5); anything else as it is."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        value = int(value)
+    return format_decimal(value, format="#,##0.###")
 
 
 def element_label(name: str) -> str:
@@ -202,7 +211,7 @@ def element_value(name: str, value: Any) -> str:
     if isinstance(value, Mapping):  # tagged plain form: a date, credits, a level, a grade
         return str(show(name, from_plain(dict(value))))
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return date_label(value)
     if isinstance(value, (list, tuple)):
         return "; ".join(element_value(name, v) for v in value)
     element = ELEMENTS.get(name)
@@ -234,18 +243,28 @@ def credential_provenance(credential: Mapping[str, Any], name: str) -> str:
 
 
 def date_label(value: Any) -> str:
-    if value is None:
+    """A date (or the date of an ISO text) in the page's language: 6 Dec 2026, 6 dec. 2026."""
+    if value is None or value == "":
         return "—"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)[:10]
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return str(value)
+    return format_date(value, DATE_FORMAT)
 
 
 def moment(value: str | None) -> str:
-    """A stored UTC timestamp as 'YYYY-MM-DD HH:MM UTC'."""
+    """A stored UTC timestamp in the page's language, e.g. '6 Dec 2026 14:05 UTC'."""
     if not value:
         return "—"
-    return f"{value[:10]} {value[11:16]} UTC"
+    try:
+        when = dt.datetime.fromisoformat(value[:19])
+    except ValueError:
+        return value
+    return f"{format_datetime(when, TIME_FORMAT, rebase=False)} UTC"
 
 
 _NOTE = re.compile(r"^decision (\d+)( confirmed| returned to its author)?$")
