@@ -85,6 +85,13 @@ def a_rows(world: World) -> dict[str, int]:
                 "SELECT count(*) FROM learners WHERE organisation_id = ? AND erased_at IS NOT NULL",
                 [org],
             ),
+            # Drafts: their text, last change, deletion and publication.
+            "drafts": (
+                "SELECT group_concat(id || text || updated_at || coalesce(deleted_at, '-') || "
+                "coalesce(published_policy, '-'), ',') FROM policy_drafts "
+                "WHERE organisation_id = ?",
+                [org],
+            ),
         }
         return {k: db.conn.execute(q, p).fetchone()[0] for k, (q, p) in queries.items()}
     finally:
@@ -206,6 +213,13 @@ def hostile_form(world: World, rule: str) -> dict[str, str]:
         "/decisions/<int:decision_id>/credentials": {"outcome": "foreign-data-analysis"},
         "/cases/<int:case_id>/address": {"address": "B writes A's address"},
         "/organisation": {"name": "Renamed by B", "signatory_name": "B's signatory"},
+        # Drafts: B starting one from A's version (its own organisation has none of that id),
+        # and checking, saving, publishing and deleting A's draft.
+        "/policies/drafts": {"start": "copy", "based_on": policy},
+        "/policies/drafts/<int:draft_id>/check": {"text": "id: b-checks\n"},
+        "/policies/drafts/<int:draft_id>/save": {"text": "id: b-overwrites\n"},
+        "/policies/drafts/<int:draft_id>/publish": {"text": "id: b-publishes\n"},
+        "/policies/drafts/<int:draft_id>/delete": {},
     }
     if rule in forms:
         return forms[rule]

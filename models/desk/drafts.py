@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from engine.inputs import wallet_from_plain
+from models.desk import impact as desk_impact
 from models.desk import publishing
 from models.desk.access import ANY_ROLE, Evaluator, require, validated_policy
 from models.desk.draft_check import DraftCheck, check_text
@@ -30,7 +31,7 @@ from models.store.database import DB
 from rules.diff import Change, diff_policies
 from rules.document import MAX_POLICY_BYTES
 from rules.errors import PolicyError, Problem
-from rules.loader import parse_document
+from rules.loader import load_policy, parse_document
 
 TEMPLATE = """\
 # A new policy. Write it here, press Check to see its problems beside the lines they point at,
@@ -158,7 +159,9 @@ def publish_draft(
     evaluator: Evaluator | None = None,
     impact_summary: dict[str, Any] | None = None,
 ) -> PolicyVersion:
-    """Publish the draft as saved through the gates; the draft is then closed."""
+    """Publish the draft as saved through the gates; the draft is then closed. Without an
+    `impact_summary`, the trail entry gets the summary of the newest finished impact report of
+    this draft's exact text, if one was run."""
     require(user, "admin")
     draft = store_drafts.get_draft(db, user.organisation_id, draft_id)
     if not draft.open:
@@ -166,6 +169,9 @@ def publish_draft(
     document = parse_document(draft.text.encode("utf-8"), f"draft-{draft_id}.yaml")
     if not isinstance(document, dict):
         raise PolicyError([Problem("", "expected a mapping at the top level")], "draft")
+    if impact_summary is None:
+        digest = load_policy(document, source="draft").digest  # `PolicyError` lists problems
+        impact_summary = desk_impact.latest_summary(db, user, f"draft:{draft_id}", digest)
     return publishing.publish(
         db,
         user,

@@ -38,6 +38,8 @@ class PolicyVersionSchema(Schema):
     effective_to = fields.Date(allow_none=True)
     published_at = fields.String()
     published_by = fields.Integer()
+    supersedes_version = fields.String(allow_none=True)  # takes over from this version …
+    supersedes_from = fields.Date(allow_none=True)  # … from this date
 
 
 class CaseSchema(Schema):

@@ -8,11 +8,13 @@ import datetime as dt
 from typing import Any
 
 from flask import url_for
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from models.credentials.intake import wallet_from_document
 from models.desk import admin as desk_admin
 from models.desk import reads as desk_read
 from models.desk.cases import ANY_ROLE, require, validated_policy
+from models.desk.publishing import Supersedes
 from models.desk.record_schemas import AuditEntrySchema, PolicyVersionSchema
 from models.desk.records import load_input
 from models.errors import IntakeError, InvalidInput, NotFound
@@ -20,7 +22,7 @@ from models.store import database as store
 from rules.errors import PolicyError, Problem
 from rules.loader import load_policy
 from rules.policy import Policy
-from rules.schema import PolicySchema
+from rules.schema import IsoDate, PolicySchema, Strict
 from views.api.result_schemas import EvaluationResultSchema
 from views.api.schemas import (
     AuditQuerySchema,
@@ -143,6 +145,22 @@ def get_policy_version(policy_id: str, version: str) -> Any:
     return reply(POLICY, desk_admin.get_policy(get_db(), acting_user(), policy_id, version))
 
 
+class PublishQuerySchema(Strict):
+    supersedes = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "The version of the same policy id this one takes over from."},
+    )
+    supersedes_from = IsoDate(
+        load_default=None, metadata={"description": "The date it takes over (ISO)."}
+    )
+
+    @validates_schema
+    def both_or_neither(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("supersedes") is None) != (data.get("supersedes_from") is None):
+            raise ValidationError("give supersedes and supersedes_from together", "supersedes")
+
+
 @api_route(
     "/policies",
     "POST",
@@ -150,6 +168,7 @@ def get_policy_version(policy_id: str, version: str) -> Any:
         "Publish a policy version (201; 200 if this exact content is published already)",
         "policies",
         "admin",
+        query=PublishQuerySchema,
         body=PolicySchema,
         response=POLICY,
         status=201,
@@ -158,11 +177,20 @@ def get_policy_version(policy_id: str, version: str) -> Any:
 )
 def publish_policy() -> Any:
     """Versions are immutable: the same id and version with other content is a 409 conflict;
-    there is no update or delete."""
+    there is no update or delete. Publishing is refused (422, each problem listed under
+    `fields` and `problems`) while an attached example fails, a static check reports an error,
+    or the effective period overlaps another version of the policy, unless the publication
+    supersedes that version (`?supersedes=VERSION&supersedes_from=DATE`)."""
     db, user = get_db(), acting_user()
+    options = query(PublishQuerySchema())
     document = json_body()
     before = _published(db, user, document)
-    version = desk_admin.publish_policy(db, user, document)
+    supersedes = None
+    if options["supersedes"] is not None:
+        supersedes = Supersedes(options["supersedes"], options["supersedes_from"])
+    version = desk_admin.publish_policy(
+        db, user, document, evaluator=get_evaluator(), supersedes=supersedes
+    )
     status = 200 if before is not None and before.digest == version.digest else 201
     location = url_for(".get_policy_version", policy_id=version.policy_id, version=version.version)
     return reply(POLICY, version, status, location)

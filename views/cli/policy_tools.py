@@ -24,6 +24,7 @@ from rules.errors import PolicyError
 from rules.lint import Finding, errors, lint_policy
 from rules.policy import Policy
 from views.cli.common import EXIT_FAILED, EXIT_INVALID, LIBRARY, handled, read_policy
+from views.cli.drafts import draft_commands
 
 
 def finding_lines(findings: list[Finding]) -> list[str]:
@@ -156,7 +157,7 @@ def export_command(file: str, as_ctdl: bool, out: str | None, library: tuple[str
     click.echo(f"{out}: {len(export_ctdl(p)['@graph'])} condition profile(s)", err=True)
 
 
-policy_commands = [lint_command, diff_command, export_command]
+policy_commands = [lint_command, diff_command, export_command, *draft_commands]
 
 
 # --- evaluate --across -----------------------------------------------------------------------

@@ -16,12 +16,14 @@ from engine.examples import compare
 from models.credentials.intake import example_document, wallet_from_document
 from models.desk import admin as desk_admin
 from models.desk import cases as desk
+from models.desk.publishing import PublishRefused
 from models.desk.records import PolicyVersion
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput
 from rules.errors import PolicyError
 from views.context import get_db, get_evaluator, learner_key_secret
 from views.pages.forms import PolicyForm, SandboxForm, load_form, policy_document, wallet_document
 from views.pages.policy_words import Words
+from views.pages.publish_options import SUPERSEDE_FIELDS, supersedes_from_form, written
 from views.pages.web import current_user, form_fields, login_required, see_other
 from views.pages.web import uploaded as uploaded_file
 from views.rates import count_evaluation
@@ -61,6 +63,7 @@ def _policy_page(
         examples=_run_examples(policy, str(user.organisation_id)),
         words=Words(policy),
         document=yaml.safe_dump(dict(stored.document), sort_keys=False, allow_unicode=True),
+        as_written=stored.source_text,
         form=form or {"as_of": dt.date.today().isoformat()},
         errors=errors or {},
         result=result,
@@ -122,7 +125,7 @@ def _require_admin() -> None:
 @login_required
 def new_policy() -> Any:
     _require_admin()
-    return render_template("policy_new.html", form={}, errors={}, problems=[])
+    return render_template("policy_new.html", form={}, errors={}, problems=[], refused=None)
 
 
 @bp.post("/policies/new")
@@ -130,20 +133,26 @@ def new_policy() -> Any:
 def new_policy_post() -> Any:
     _require_admin()
     form = form_fields()
+    page = {"form": form, "errors": {}, "problems": [], "refused": None}
     try:
-        values = load_form(PolicyForm(), form)
-        document = policy_document(values["document_text"], uploaded_file("document_file"))
+        values = load_form(PolicyForm(), form_fields(*SUPERSEDE_FIELDS))
+        upload = uploaded_file("document_file")
+        document = policy_document(values["document_text"], upload)
         if not isinstance(document, dict):
             raise InvalidInput({"document": _("expected a policy: a mapping of id, title, …")})
-        published: PolicyVersion = desk_admin.publish_policy(get_db(), current_user(), document)
+        text = written(upload, values["document_text"])
+        published: PolicyVersion = desk_admin.publish_policy(
+            get_db(), current_user(), document, evaluator=get_evaluator(), source_text=text,
+            supersedes=supersedes_from_form(form),
+        )  # fmt: skip
+    except PublishRefused as exc:
+        return render_template("policy_new.html", **{**page, "refused": exc}), 422
     except (InvalidInput, Conflict) as exc:
         fields = exc.fields if isinstance(exc, InvalidInput) else {"document": str(exc)}
         status = 409 if isinstance(exc, Conflict) else 422
-        return render_template("policy_new.html", form=form, errors=fields, problems=[]), status
+        return render_template("policy_new.html", **{**page, "errors": fields}), status
     except PolicyError as exc:
-        return render_template(
-            "policy_new.html", form=form, errors={}, problems=list(exc.problems)
-        ), 422
+        return render_template("policy_new.html", **{**page, "problems": list(exc.problems)}), 422
     flash(_("Published %(id)s version %(v)s.", id=published.policy_id, v=published.version))
     return see_other(
         "policies.policy_page", policy_id=published.policy_id, version=published.version
