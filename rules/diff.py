@@ -189,6 +189,11 @@ def parts(p: Policy, document: Mapping[str, Any] | None = None) -> Parts:
                  when=group_words(row.when, c), disposition=row.disposition,
                  reasons=_text(row.reasons), options=_text(row.options),
                  position=str(j + 1))  # fmt: skip
+    translations = (document or {}).get("translations") or {}
+    for language, texts in sorted(translations.items()):
+        for text, translation in sorted((texts or {}).items()):
+            _put(out, "translation", f"{language}: {text}", f"translations.{language}",
+                 text=translation)  # fmt: skip
     return out
 
 

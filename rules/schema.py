@@ -50,6 +50,10 @@ class IsoDate(fields.Date):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+LANGUAGE = r"^[a-z]{2}$"
+LANGUAGE_ERROR = "a two-letter language code (ISO 639-1) such as sv"
+
+
 def _text(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=500), **kwargs)
 
@@ -212,6 +216,16 @@ class PolicySchema(Strict):
     criteria = fields.List(fields.Raw())
     dispositions = fields.Raw()
     requests = fields.Raw()
+    # The policy's own texts (titles, labels, option texts, notes) in other languages, keyed by
+    # the text as written: {sv: {"Credit transfer": "Tillgodoräknande"}}. Shown to people (pages,
+    # letters in the applicant's language); never read by the engine.
+    translations = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(LANGUAGE, error=LANGUAGE_ERROR)),
+        values=fields.Dict(
+            keys=fields.String(validate=validate.Length(min=1, max=2000)),
+            values=fields.String(validate=validate.Length(min=1, max=2000)),
+        ),
+    )
 
     @validates_schema
     def check_period(self, data: dict, **kwargs: Any) -> None:

@@ -6,6 +6,7 @@ holds. The settings page is for the organisation's admins only."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -14,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from models.desk import admin as desk_admin
 from models.desk import cases as desk_ops
 from models.desk import organisation as desk_org
 from models.store import database as store
@@ -254,3 +256,34 @@ def test_org_cli_shows_and_sets_the_settings(desk):
     assert "Gatan 1 / 111 11 Ort" in shown
     bad = runner.invoke(cli, ["org", "set", "--org", "beta", "--appeal-weeks", "99"], env=env)
     assert bad.exit_code == 2 and "appeal_weeks" in bad.output
+
+
+POLICY_SV = "Erkännande av utländska mikromeriter i dataanalys (antagning till avancerad nivå)"
+RULE_SV = "Utländsk mikromerit mot referensprofilen Dataanalys (EQF 6, 5 hp)"
+
+
+def test_a_letter_speaks_the_policys_own_translations(desk, web):
+    """The policy's texts (its title, its rules' titles) come in the letter's language when
+    the policy translates them, and as written when it does not."""
+    from tests.desk_builders import policy_document
+
+    document = copy.deepcopy(dict(policy_document("enic-recognition.yaml")))
+    document["id"] = "enic-recognition-sv"
+    english_rule = document["recognition"][0]["title"]
+    document["translations"] = {"sv": {document["title"]: POLICY_SV, english_rule: RULE_SV}}
+    db = desk.db()
+    try:
+        version = desk_admin.publish_policy(db, desk.a.admin, document)
+        case = desk_ops.open_case(db, desk.a.officer, {
+            **case_data("greta-nowak", "admission"),
+            "policy_id": version.policy_id, "policy_version": version.version,
+        })  # fmt: skip
+        desk_ops.evaluate_case(db, desk.a.officer, case.id, ENGINE)
+        desk_ops.decide(db, desk.a.officer, case.id, ACCEPT)
+    finally:
+        db.close()
+    officer = web(desk.a.officer)
+    swedish = " ".join(pdf_text(officer.get(issue(officer, desk, case.id, "sv")).data).split())
+    english = " ".join(pdf_text(officer.get(issue(officer, desk, case.id, "en")).data).split())
+    assert POLICY_SV in swedish and RULE_SV in swedish and english_rule not in swedish
+    assert document["title"] in english and english_rule in english and RULE_SV not in english

@@ -145,3 +145,21 @@ def test_the_command_prints_changes_and_json(tmp_path):
     missing = CliRunner().invoke(cli, ["policy", "diff", str(a_path), str(tmp_path / "no.yaml")])
     assert missing.exit_code != 0 and "cannot read" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_translations_added_and_changed_are_told():
+    def add(b):
+        b["translations"] = {"sv": {b["title"]: "Antagning på avancerad nivå"}}
+
+    def change(b):
+        b["translations"] = {"sv": {b["title"]: "Antagning till masterprogram"}}
+
+    [added] = changes(add)
+    assert (added.kind, added.what, added.path) == ("added", "translation", "translations.sv")
+    a = document()
+    add(a)
+    b = copy.deepcopy(a)
+    change(b)
+    [edited] = diff_policies(load_policy(copy.deepcopy(a)), load_policy(copy.deepcopy(b)), a, b)
+    assert edited.kind == "changed"
+    assert "from Antagning på avancerad nivå to Antagning till masterprogram" in edited.message

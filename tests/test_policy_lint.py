@@ -156,6 +156,18 @@ def declared(used: bool):
     return edit
 
 
+def translated(stray: str | None):
+    """Swedish for the policy's title, and for `stray`, a text the policy does not have."""
+
+    def edit(doc: dict) -> None:
+        texts = {doc["title"]: "Regelverk på svenska"}
+        if stray:
+            texts[stray] = "Dataanalys"
+        doc["translations"] = {"sv": texts}
+
+    return edit
+
+
 # (check, path it is reported at, edit that triggers it, edit that does not)
 CASES = [
     ("contradiction", "targets[0].slots[0].when",
@@ -202,6 +214,7 @@ CASES = [
     ("row-never-fires", "classifications.band.rows[1]",
      classification(True), classification(False)),
     ("unused-declaration", "elements.track", declared(False), declared(True)),
+    ("unused-translation", "translations.sv", translated("Dataanalys"), translated(None)),
 ]  # fmt: skip
 
 

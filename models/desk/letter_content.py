@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from models.desk.decision_rules import REQUEST, Answer, proposal_of
@@ -110,6 +110,14 @@ class LetterContent:
     justification: str
     exception_type: str | None
     previous: tuple[str, dt.date] | None  # the decision this one revises: (number, date)
+    # The policy's own texts in other languages ({language: {text as written: translation}}).
+    policy_texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def policy_text(self, text: Any, language: str) -> Any:
+        """A text the policy wrote, in `language` when the policy translates it."""
+        if not isinstance(text, str):
+            return text
+        return self.policy_texts.get(language, {}).get(text, text)
 
     @property
     def favourable(self) -> bool:

@@ -108,6 +108,7 @@ def letter_content(
         else (),
         justification=decision.justification,
         exception_type=decision.exception_type,
+        policy_texts=dict(version.document.get("translations") or {}),
         previous=previous,
     )
 

@@ -18,6 +18,7 @@ fires, `warning` for what is suspicious, `info` for what is only worth knowing. 
   holds whenever they do;
 - unused declarations: elements, facts, choices, computed values, classifications, lookups and
   tables nothing reads;
+- translations keyed by a text the policy does not contain;
 - coverage (`coverage`, given the credentials on file): elements conditions read that few
   credentials carry.
 
@@ -32,7 +33,7 @@ from fractions import Fraction
 from typing import Any
 
 from rules.lint import structure
-from rules.lint.usage import DEFAULT_THRESHOLD, coverage, unused, used_subjects
+from rules.lint.usage import DEFAULT_THRESHOLD, coverage, untranslatable, unused, used_subjects
 from rules.lint.walk import SEVERITIES, Finding
 from rules.policy import Policy
 
@@ -62,6 +63,7 @@ def lint_policy(
     found += structure.tiers(policy)
     found += structure.rows(policy, never)
     found += unused(policy, document)
+    found += untranslatable(document)
     if credentials is not None:
         found += coverage(policy, credentials, threshold, document=document)
     unique = {(f.path, f.message): f for f in found}

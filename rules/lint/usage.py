@@ -159,3 +159,36 @@ def _present(record: Mapping[str, Any], extensions: Any, name: str) -> bool:
     if value is None and isinstance(extensions, Mapping):
         value = extensions.get(name)
     return value is not None and value != ""  # an empty list is known: it holds nothing
+
+
+def untranslatable(document: Mapping[str, Any] | None) -> list[Finding]:
+    """Translations keyed by a text the policy does not contain (a typo, or a title changed
+    since it was translated): the page or letter would show the text untranslated."""
+    translations = (document or {}).get("translations")
+    if not isinstance(translations, Mapping):
+        return []
+    written = set(_texts({k: v for k, v in document.items() if k != "translations"}))
+    out = []
+    for language, texts in sorted(translations.items()):
+        for text in sorted(texts or {}):
+            if text not in written:
+                out.append(
+                    Finding(
+                        "warning",
+                        f"translations.{language}",
+                        f"the translation of '{text}' is never used: the policy has no such text",
+                        "unused-translation",
+                    )
+                )
+    return out
+
+
+def _texts(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)

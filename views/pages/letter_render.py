@@ -81,6 +81,7 @@ def render_letter(
             w=words,
             ldate=_ldate,
             ldecimal=_ldecimal,
+            pt=lambda text: letter.policy_text(text, chosen),
             **page,
         )
 
