@@ -10,6 +10,7 @@ import copy
 import hashlib
 import io
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -287,3 +288,10 @@ def test_a_letter_speaks_the_policys_own_translations(desk, web):
     english = " ".join(pdf_text(officer.get(issue(officer, desk, case.id, "en")).data).split())
     assert POLICY_SV in swedish and RULE_SV in swedish and english_rule not in swedish
     assert document["title"] in english and english_rule in english and RULE_SV not in english
+
+
+def test_a_letter_numbers_the_decision_within_its_case(desk, web):
+    decided(desk, "kaito-tanaka", "admission", ACCEPT)  # decisions of other cases come first
+    case_id = decided(desk, "greta-nowak", "admission", ACCEPT)
+    page = web(desk.a.viewer).get(f"/cases/{case_id}/letter").get_data(as_text=True)
+    assert re.search(r"<dt>Decision</dt><dd>1, ", page), page[:2000]

@@ -130,11 +130,6 @@ def case_reference(case: Case) -> str:
     return str(getattr(case, "reference", None) or case.id)
 
 
-def decision_number(decision: Decision) -> str:
-    """The decision's number within its case when the record carries one, else its id."""
-    return str(getattr(decision, "number", None) or decision.id)
-
-
 def decided_on(decision: Decision) -> dt.date:
     """The day the decision took effect: its confirmation under four eyes, else its recording."""
     return dt.date.fromisoformat((decision.confirmed_at or decision.decided_at)[:10])

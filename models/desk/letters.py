@@ -15,6 +15,7 @@ import datetime as dt
 from models.desk import letter_content as content
 from models.desk.cases import ANY_ROLE, DECIDING, answers_of, case_policy, require
 from models.desk.letter_records import LETTER_LANGUAGES, IssuedLetter
+from models.desk.queue import numbers_in_case
 from models.desk.records import Decision, User
 from models.errors import Conflict, InvalidInput, NotFound
 from models.store import cases as store_cases
@@ -74,10 +75,12 @@ def letter_content(
     allowed = answers_of(policy, evaluation.result) if evaluation else {}
     answers = content.answers_of_decision(decision, evaluation, allowed)
     learner = store_policies.get_learner(db, org, case.learner_key)
+    # Decisions by their number within the case, as every page numbers them.
+    numbers = numbers_in_case([d.id for d in store_decisions.decisions(db, org, case_id)])
     previous = None
     if decision.previous_decision_id is not None and decision.kind != "initial":
         earlier = store_decisions.get_decision(db, org, decision.previous_decision_id)
-        previous = (content.decision_number(earlier), content.decided_on(earlier))
+        previous = (str(numbers.get(earlier.id, earlier.id)), content.decided_on(earlier))
     return content.LetterContent(
         purpose=content.letter_purpose(decision, elements, answers),
         subject=content.letter_subject(case, elements, answers),
@@ -85,7 +88,7 @@ def letter_content(
         case_id=case.id,
         case_reference=content.case_reference(case),
         decision_id=decision.id,
-        decision_number=content.decision_number(decision),
+        decision_number=str(numbers.get(decision.id, decision.id)),
         decided_on=content.decided_on(decision),
         draft=decision.requires_confirmation and decision.confirmed_by is None,
         application_date=case.application_date,
