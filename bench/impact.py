@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-import yaml
 from argon2 import PasswordHasher
 
 from bench.synthetic import AS_OF, policy_document, wallet_document
@@ -103,13 +103,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--db", default="/tmp/credstack-impact-bench.sqlite")
-    parser.add_argument("--draft", help="Also write the draft here (for the CLI).")
+    parser.add_argument("--draft", help="Also write the draft here, as JSON (for the CLI).")
     args = parser.parse_args()
     path = Path(args.db)
     print(f"database {path}: {args.cases:,} cases of {CREDENTIALS} credentials, {RULES} rules")
     build(path, args.cases)
     if args.draft:
-        Path(args.draft).write_text(yaml.safe_dump(draft(), allow_unicode=True), "utf-8")
+        # JSON (a policy file may be JSON): YAML would write shared parts as aliases.
+        Path(args.draft).write_text(json.dumps(draft(), ensure_ascii=False, indent=1), "utf-8")
     f = measure(path, args.runs, args.workers)
     print(f"impact report over {f['cases']:,} stored cases on {f['workers']} worker(s): "
           f"median {f['median_s']:.1f} s of {len(f['runs'])} runs "
