@@ -5,9 +5,9 @@ Builds (once, in the file given) a desk database of one organisation with a synt
 each, writes a draft that raises one workload threshold by 1 ECTS, then times
 `credstack policy impact` over every case (median of the runs), on every core.
 
-    python -m bench.impact [--cases 10000] [--runs 3] [--db /tmp/impact-bench.sqlite]
+    python -m views.cli.bench_impact [--cases 10000] [--runs 3] [--db FILE] [--draft FILE]
 
-A command, not a test: it takes minutes.
+A command, not a test: it takes minutes. Kept here because `bench/` does not reach the desk.
 """
 
 from __future__ import annotations
