@@ -276,3 +276,16 @@ def test_publishing_a_draft_records_the_impact_report_of_its_exact_text(desk):
     assert done.status_code == 303
     impact = entries(desk, "policy_published")[-1]["impact"]
     assert impact["report"] == report.id and impact["against"] == f"{ENIC_ID}@2026.2"
+
+
+def test_publishing_an_invalid_text_saves_it_and_says_why_it_was_not_published(desk):
+    admin = browsers(desk)(desk.a.admin)
+    editor = start(admin, start="template")
+    published = len(entries(desk, "policy_published"))
+    broken = desk_drafts.TEMPLATE.replace("eqf_level", "eqf_levl")
+    response = admin.post(f"{editor}/publish", {"text": broken})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Not published" in page
+    assert "did you mean <code>eqf_level</code>" in page
+    assert textarea(admin.get(editor).get_data(as_text=True)) == broken  # saved, not published
+    assert len(entries(desk, "policy_published")) == published

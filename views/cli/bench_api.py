@@ -16,6 +16,9 @@ from models.store import database as store
 from rules.loader import load_policy
 
 RULES, CREDENTIALS = 20, 10
+# Publishing refuses a policy the static checks find an error in; the synthetic 20-rule policy of
+# seed 0 has a tier that can never be reached, that of seed 2 none.
+SEED = 2
 
 
 def prepare(directory: Path) -> tuple[Path, str, dict[str, Any], Callable[[], Any]]:
@@ -31,7 +34,7 @@ def prepare(directory: Path) -> tuple[Path, str, dict[str, Any], Callable[[], An
              "password": "a long benchmark password"},
             organisation="bench",
         )  # fmt: skip
-        document = policy_document(RULES, seed=0)
+        document = policy_document(RULES, seed=SEED)
         version = desk_admin.publish_policy(db, admin, document)
         _, token = desk_admin.issue_api_token(db, admin, "load benchmark")
     finally:

@@ -239,7 +239,8 @@ def publish(draft_id: int) -> Any:
     except PublishRefused as exc:
         return _editor(draft, draft.text, form=form, refused=exc, status=422)
     except PolicyError:
-        return _editor(draft, draft.text, form=form, checked=True, status=422)
+        invalid = {"publish": _("The text is not a valid policy: see its problems.")}
+        return _editor(draft, draft.text, form=form, errors=invalid, checked=True, status=422)
     except (InvalidInput, Conflict) as exc:
         fields_ = exc.fields if isinstance(exc, InvalidInput) else {"text": str(exc)}
         return _editor(draft, form.get("text", ""), form=form, errors=fields_, status=422)
