@@ -100,6 +100,8 @@ def test_an_admin_runs_a_report_and_reads_it(desk_world):
     assert "In force: malarvik-msc-ds-credit version 2026.1" in text
     assert "New text: malarvik-msc-ds-credit version 2026.2" in text
     assert "Programme elective (ICT)" in text and "Free elective within" in text
+    ids = re.findall(r'\sid="([^"]+)"', text)
+    assert len(ids) == len(set(ids))  # two results on one page, each id once
     unlisted = admin.get(f"/policies/impact/{report_id}/cases/{world.cases[0].id}")
     assert unlisted.status_code == 404
     csv_text = admin.get(f"/policies/impact/{report_id}/report.csv").get_data(as_text=True)
