@@ -100,3 +100,33 @@ def test_pages_of_the_trail(desk, web):
     assert [n for n, _ in rows(page(browser, "?page=1"))] == [
         str(e.seq) for e in everything.entries
     ]
+
+
+def written_events() -> set[str]:
+    """Every kind of entry the desk writes: the events that bind a row, and the event names
+    written literally at an `append_audit` call anywhere in `models/`."""
+    import ast
+    from pathlib import Path
+
+    from models.store.bindings import EVENTS
+
+    found = set(EVENTS)
+    for path in (Path(__file__).resolve().parent.parent / "models").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or "append_audit" not in ast.unparse(node.func):
+                continue
+            args = [*node.args[3:4], *(k.value for k in node.keywords if k.arg == "event")]
+            found |= {a.value for a in args if isinstance(a, ast.Constant)}
+    return found
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_every_kind_of_entry_has_its_sentence_and_name(desk, language):
+    from views.pages import audit
+
+    events = written_events()
+    assert {"letter_issued", "case_assigned", "policy_draft_published"} <= events
+    with desk.app.test_request_context("/audit", headers={"Accept-Language": language}):
+        sentences, labels = audit._events(), audit._labels()
+        assert sorted(events - set(sentences)) == []
+        assert sorted(events - set(labels)) == []

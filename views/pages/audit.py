@@ -61,6 +61,17 @@ def _events() -> dict[str, str]:
         "batch_finished": _("Finished %(subject)s."),
         "export": _("Exported %(subject)s."),
         "cases_imported": _("Opened cases from a spreadsheet (%(subject)s)."),
+        "api_token_revoked": _("Revoked an API token (%(subject)s)."),
+        "applicant_address_set": _("Set the applicant's postal address on %(subject)s."),
+        "case_assigned": _("Assigned %(subject)s to an officer."),
+        "decision_returned": _("Returned a decision on %(subject)s to its author."),
+        "letter_issued": _("Issued a letter on %(subject)s."),
+        "credential_issued": _("Issued a decision credential on %(subject)s."),
+        "impact_report_run": _("Ran an impact report (%(subject)s)."),
+        "policy_draft_created": _("Started %(subject)s."),
+        "policy_draft_saved": _("Saved %(subject)s."),
+        "policy_draft_deleted": _("Deleted %(subject)s."),
+        "policy_draft_published": _("Published %(subject)s as a policy version."),
     }
 
 
@@ -77,12 +88,20 @@ def subject_text(subject: str, people: dict[int, str]) -> str:
         "learner": _("learner %(n)s"),
         "organisation": _("organisation %(n)s"),
         "upload": _("upload %(n)s"),
+        "api_token": _("token %(n)s"),
+        "policy_draft": _("policy draft %(n)s"),
+        "impact": _("impact report %(n)s"),
     }
     return words[kind] % {"n": ident} if kind in words else subject
 
 
 def event_label(event: str) -> str:
-    names = {
+    return _labels().get(event) or event.replace("_", " ").capitalize()
+
+
+def _labels() -> dict[str, str]:
+    """The short name of each kind of entry (the filter's choices, the entry's title)."""
+    return {
         "case_created": _("Case opened"),
         "case_completed": _("File complete"),
         "case_status": _("Case status changed"),
@@ -98,8 +117,28 @@ def event_label(event: str) -> str:
         "login_failed": _("Login failed"),
         "export": _("Export"),
         "cases_imported": _("Cases opened from a spreadsheet"),
+        "user_role_changed": _("Role changed"),
+        "user_password_reset": _("Password reset"),
+        "login_throttled": _("Logins slowed down"),
+        "login_throttle_cleared": _("Login delay cleared"),
+        "api_token_issued": _("API token issued"),
+        "api_token_revoked": _("API token revoked"),
+        "organisation_created": _("Organisation created"),
+        "organisation_renamed": _("Organisation renamed"),
+        "organisation_settings_changed": _("Organisation settings changed"),
+        "applicant_address_set": _("Applicant's address set"),
+        "case_assigned": _("Case assigned"),
+        "decision_returned": _("Decision returned to its author"),
+        "letter_issued": _("Letter issued"),
+        "credential_issued": _("Decision credential issued"),
+        "impact_report_run": _("Impact report run"),
+        "policy_draft_created": _("Policy draft started"),
+        "policy_draft_saved": _("Policy draft saved"),
+        "policy_draft_deleted": _("Policy draft deleted"),
+        "policy_draft_published": _("Policy draft published"),
+        "batch_created": _("Batch started"),
+        "batch_finished": _("Batch finished"),
     }
-    return names.get(event) or event.replace("_", " ").capitalize()
 
 
 def sentence(entry: AuditEntry, people: dict[int, str]) -> str:
