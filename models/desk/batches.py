@@ -17,12 +17,12 @@ import datetime as dt
 import hashlib
 import json
 import os
-import threading
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from models.desk.background import QueueRunner
 from models.desk.cases import require, validated_policy
 from models.desk.records import BatchJob, User
 from models.errors import Conflict, InvalidInput
@@ -109,40 +109,22 @@ def progress(job: BatchJob) -> dict[str, Any]:
     return out
 
 
-class BatchRunner:
+class BatchRunner(QueueRunner):
     """Runs the queued jobs of the database, one at a time, in one background thread of this
     process (started by `wake`, ending when nothing is left to do)."""
 
+    thread_name = "credstack-batches"
+    stale_seconds = STALE_SECONDS
+
     def __init__(self, database: str, directory: Path, secret: bytes, workers: int = 1):
-        self.database, self.directory, self.secret = database, directory, secret
-        self.workers = workers
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        super().__init__(database)
+        self.directory, self.secret, self.workers = directory, secret, workers
 
-    def wake(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._loop, name="credstack-batches", daemon=True
-                )
-                self._thread.start()
+    def claim(self, db: store.DB, stale_before: str) -> BatchJob | None:
+        return store_batches.claim_next(db, stale_before)
 
-    def join(self, timeout: float | None = None) -> None:
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _loop(self) -> None:
-        db = store.open_db(self.database)
-        try:
-            while True:
-                stale = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=STALE_SECONDS)
-                job = store_batches.claim_next(db, stale.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-                if job is None:
-                    return
-                self.run_job(db, job)
-        finally:
-            db.close()
+    def run(self, db: store.DB, item: BatchJob) -> BatchJob:
+        return self.run_job(db, item)
 
     def run_job(self, db: store.DB, job: BatchJob) -> BatchJob:
         try:

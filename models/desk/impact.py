@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 
 from engine.inputs import wallet_from_plain
 from models.desk.access import Evaluator, require, validated_policy
+from models.desk.background import QueueRunner
 from models.desk.impact_records import CaseInput, ImpactReport, ImpactRow
 from models.desk.records import PolicyVersion, User
 from models.errors import Conflict, InvalidInput, NotFound
@@ -286,42 +286,25 @@ def side_by_side(
     return report, row, current, proposed
 
 
-class ImpactRunner:
+class ImpactRunner(QueueRunner):
     """Runs the queued reports of the database one at a time in a background thread of this
     process (started by `wake`, ending when none is left); the evaluations run in worker
     processes through the batch path."""
 
+    thread_name = "credstack-impact"
+    stale_seconds = STALE_SECONDS
+
     def __init__(self, database: str, secret: bytes, workers: int = 1,
                  executor: Callable[[ImpactJob], Executor] | None = None):  # fmt: skip
-        self.database, self.secret, self.workers = database, secret, workers
+        super().__init__(database)
+        self.secret, self.workers = secret, workers
         self.executor = executor  # tests may run the comparisons in this process
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
 
-    def wake(self) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._loop, name="credstack-impact", daemon=True
-                )
-                self._thread.start()
+    def claim(self, db: store.DB, stale_before: str) -> ImpactReport | None:
+        return store_impact.claim_next(db, stale_before)
 
-    def join(self, timeout: float | None = None) -> None:
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def _loop(self) -> None:
-        db = store.open_db(self.database)
-        try:
-            while True:
-                stale = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=STALE_SECONDS)
-                report = store_impact.claim_next(db, stale.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
-                if report is None:
-                    return
-                self.run_report(db, report)
-        finally:
-            db.close()
+    def run(self, db: store.DB, item: ImpactReport) -> ImpactReport:
+        return self.run_report(db, item)
 
     def run_report(self, db: store.DB, report: ImpactReport) -> ImpactReport:
         try:
