@@ -732,3 +732,21 @@ def test_swagger_ui_renders_in_a_real_browser_under_the_csp(api_app):
     spec = api_app.test_client().get("/api/v1/openapi.json").json
     assert operations == sum(len(ops) for ops in spec["paths"].values())
     assert problems == []
+
+
+def test_decisions_and_evaluations_carry_their_number_within_the_case(client, db, alpha):
+    first = evaluated_credit_case(db, alpha)  # its evaluation and decision come first globally
+    post(client, f"/api/v1/cases/{first.id}/decisions", {"action": "accept"}, alpha.auth())
+    case = evaluated_credit_case(db, alpha)
+    post(client, f"/api/v1/cases/{case.id}/evaluations", {}, alpha.auth())
+    url = f"/api/v1/cases/{case.id}/decisions"
+    made = post(client, url, {"action": "accept"}, alpha.auth()).json
+    assert made["number_in_case"] == 1 and made["id"] > 1
+    evaluations = client.get(f"/api/v1/cases/{case.id}/evaluations", headers=alpha.auth()).json
+    assert [e["number_in_case"] for e in evaluations] == [1, 2]
+    assert evaluations[0]["id"] > 1
+    one = client.get(f"{url}/{made['id']}", headers=alpha.auth()).json
+    assert one == made and client.get(url, headers=alpha.auth()).json == [made]
+    page = client.get(f"/api/v1/cases/{case.id}", headers=alpha.auth()).json
+    assert page["decisions"] == [made]
+    assert [e["number_in_case"] for e in page["evaluations"]] == [1, 2]

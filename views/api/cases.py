@@ -8,12 +8,15 @@ content is a 409.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import request, url_for
+from marshmallow import Schema, fields
 
 from models.desk import cases as desk
 from models.desk import reads as desk_read
+from models.desk.queue import numbers_in_case
 from models.desk.record_schemas import CaseSchema, DecisionSchema, EvaluationSchema
 from models.desk.records import CaseFile, CaseInputSchema, load_input
 from models.errors import InvalidDecision, NotFound
@@ -35,11 +38,53 @@ from views.rates import count_evaluation
 
 CASE = CaseSchema()
 CASE_PAGE = CasePageSchema()
-CASE_FILE = CaseFileSchema()
-EVALUATION = EvaluationSchema()
-EVALUATIONS = EvaluationBriefSchema(many=True)
-DECISION = DecisionSchema()
-DECISIONS = DecisionSchema(many=True)
+
+
+class NumberedInCase:
+    """`number_in_case`: a row's number within its case (1, 2, …), as the desk's pages and
+    letters number decisions and evaluations; ids stay global. A schema instance numbers the
+    rows of one case (`numbered`), so the module's instances only document the shape."""
+
+    number_in_case = fields.Method(
+        "_number",
+        metadata={"type": "integer", "description": "Its number within the case, from 1"},
+    )
+    numbers: Mapping[int, int] = {}
+
+    def _number(self, row: Any) -> int | None:
+        return self.numbers.get(row.id)
+
+
+class NumberedEvaluationSchema(NumberedInCase, EvaluationSchema):
+    pass
+
+
+class NumberedEvaluationBriefSchema(NumberedInCase, EvaluationBriefSchema):
+    pass
+
+
+class NumberedDecisionSchema(NumberedInCase, DecisionSchema):
+    pass
+
+
+class NumberedCaseFileSchema(CaseFileSchema):
+    evaluations = fields.List(fields.Nested(NumberedEvaluationBriefSchema))
+    decisions = fields.List(fields.Nested(NumberedDecisionSchema))
+
+
+def numbered(schema: type[Schema], rows: Any, many: bool = False) -> Schema:
+    """A schema that numbers the rows of one case (`rows`: all of the case's decisions, or
+    all of its evaluations)."""
+    instance = schema(many=many)
+    instance.numbers = numbers_in_case([r.id for r in rows])
+    return instance
+
+
+CASE_FILE = NumberedCaseFileSchema()
+EVALUATION = NumberedEvaluationSchema()
+EVALUATIONS = NumberedEvaluationBriefSchema(many=True)
+DECISION = NumberedDecisionSchema()
+DECISIONS = NumberedDecisionSchema(many=True)
 REPLAY = ReplayReportSchema()
 READ = (401, 404)
 WRITE = (400, 401, 403, 404, 409, 413, 415, 422)
@@ -98,7 +143,11 @@ def list_cases() -> Any:
            "any role", response=CASE_FILE, errors=READ),
 )  # fmt: skip
 def get_case(case_id: int) -> Any:
-    return reply(CASE_FILE, _file(case_id))
+    body = CASE_FILE.dump(_file(case_id))
+    for rows in (body["evaluations"], body["decisions"]):  # oldest first, as they were made
+        for n, row in enumerate(rows, start=1):
+            row["number_in_case"] = n
+    return reply(None, body)
 
 
 @api_route(
@@ -160,7 +209,8 @@ def create_evaluation(case_id: int) -> Any:
     count_evaluation(user.id)
     evaluation = desk.evaluate_case(get_db(), user, case_id, get_evaluator())
     location = url_for(".get_evaluation", case_id=case_id, evaluation_id=evaluation.id)
-    return reply(EVALUATION, evaluation, 201, location)
+    numbering = numbered(NumberedEvaluationSchema, _file(case_id).evaluations)
+    return reply(numbering, evaluation, 201, location)
 
 
 @api_route(
@@ -170,7 +220,8 @@ def create_evaluation(case_id: int) -> Any:
            "any role", response=EVALUATIONS, errors=READ),
 )  # fmt: skip
 def list_evaluations(case_id: int) -> Any:
-    return reply(EVALUATIONS, _file(case_id).evaluations)
+    evaluations = _file(case_id).evaluations
+    return reply(numbered(NumberedEvaluationBriefSchema, evaluations, many=True), evaluations)
 
 
 @api_route(
@@ -180,10 +231,11 @@ def list_evaluations(case_id: int) -> Any:
            response=EVALUATION, errors=READ),
 )  # fmt: skip
 def get_evaluation(case_id: int, evaluation_id: int) -> Any:
-    found = [e for e in _file(case_id).evaluations if e.id == evaluation_id]
+    evaluations = _file(case_id).evaluations
+    found = [e for e in evaluations if e.id == evaluation_id]
     if not found:
         raise NotFound(f"no evaluation {evaluation_id} in case {case_id}")
-    return reply(EVALUATION, found[0])
+    return reply(numbered(NumberedEvaluationSchema, evaluations), found[0])
 
 
 # ---- decisions --------------------------------------------------------------------------------
@@ -212,7 +264,9 @@ def create_decision(case_id: int) -> Any:
         names = ("action", "outcomes", "exception_type", "justification", "idempotency_key")
         decision = desk.decide(db, user, case_id, {name: values[name] for name in names})
     location = url_for(".get_decision", case_id=case_id, decision_id=decision.id)
-    return reply(DECISION, decision, 201, location)
+    return reply(
+        numbered(NumberedDecisionSchema, _file(case_id).decisions), decision, 201, location
+    )
 
 
 def _with_header_key(body: Any) -> Any:
@@ -246,7 +300,8 @@ def _confirmable(case_id: int, values: dict[str, Any]) -> int:
            errors=READ),
 )  # fmt: skip
 def list_decisions(case_id: int) -> Any:
-    return reply(DECISIONS, _file(case_id).decisions)
+    decisions = _file(case_id).decisions
+    return reply(numbered(NumberedDecisionSchema, decisions, many=True), decisions)
 
 
 @api_route(
@@ -255,7 +310,8 @@ def list_decisions(case_id: int) -> Any:
     ApiDoc("One decision", "decisions", "any role", response=DECISION, errors=READ),
 )
 def get_decision(case_id: int, decision_id: int) -> Any:
-    found = [d for d in _file(case_id).decisions if d.id == decision_id]
+    decisions = _file(case_id).decisions
+    found = [d for d in decisions if d.id == decision_id]
     if not found:
         raise NotFound(f"no decision {decision_id} in case {case_id}")
-    return reply(DECISION, found[0])
+    return reply(numbered(NumberedDecisionSchema, decisions), found[0])
