@@ -34,7 +34,7 @@ run: venv-run
 
 # Extract the desk's strings, merge them into the catalogues, compile them (commit all three).
 translations: venv
-	$(BIN)/pybabel extract --no-location --sort-output -F views/translations/babel.cfg -k _l -o views/translations/messages.pot .
+	$(BIN)/pybabel extract --no-location --sort-output -F views/translations/babel.cfg -k _l -k N_ -o views/translations/messages.pot .
 	$(BIN)/pybabel update -i views/translations/messages.pot -d views/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d views/translations
 

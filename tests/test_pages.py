@@ -736,3 +736,24 @@ def test_the_case_page_lists_the_facts_and_evidence_can_add_facts_alone(desk, we
     facts = page[page.index("The applicant's facts") : page.index("The engine's proposal")]
     assert "from a supporting document: offer letter 2026-117" in facts and "2026-09-15" in facts
     assert "Snapshot 2 of 2" in page
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "a justification is required: the decision is not a full positive one"),
+        ("sv", "en motivering krävs: beslutet är inte helt bifallande"),
+    ],
+)
+def test_the_rules_refusal_is_given_in_the_page_language(desk, web, language, said):
+    case = opened(desk, desk.a.officer, evaluate=True)  # alternative recognition proposed
+    browser = web(desk.a.officer)
+    key = idempotency_key(browser.get(f"/cases/{case.id}").data)
+    response = browser.post(
+        f"/cases/{case.id}/decisions",
+        {"action": "accept", "justification": "", "idempotency_key": key},
+        headers={"Accept-Language": language},
+    )
+    assert response.status_code == 422
+    page = text(response)
+    assert page.count(said) == 2  # in the summary above the form and beside the field

@@ -28,7 +28,14 @@ def source_messages() -> set[str]:
         str(ROOT),
         method_map,
         options_map,
-        keywords={"_": None, "_l": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None},
+        keywords={
+            "_": None,
+            "_l": None,
+            "N_": None,
+            "gettext": None,
+            "ngettext": (1, 2),
+            "lazy_gettext": None,
+        },
     ):
         found.update(message if isinstance(message, tuple) else (message,))
     return {m for m in found if m}

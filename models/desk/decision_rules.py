@@ -26,6 +26,7 @@ from typing import Any
 
 from models.desk.records import CaseEvent, Decision, Evaluation
 from models.errors import Conflict, InvalidDecision
+from models.messages import N_
 
 _DECIDE_FROM = ("evaluated", "decided", "reopened", "appealed", "awaiting_confirmation")
 ALLOWED_FROM = {
@@ -114,7 +115,7 @@ def check_decision(
     if action == "request_evidence":
         errors = _not_for_this_action(values, action)
         if not values["justification"].strip():
-            errors["justification"] = "state which evidence is requested and why"
+            errors["justification"] = N_("state which evidence is requested and why")
         if errors:
             raise InvalidDecision(errors)
         return {}
@@ -127,9 +128,10 @@ def check_decision(
         open_ = sorted(rule for rule, level in proposal.items() if level is None)
         if open_:
             what = ", ".join(r.replace(REQUEST, "request ") for r in open_)
-            errors["outcomes"] = (
-                f"no proposal for {what} (unknown: evidence is needed); "
-                "request evidence or override with a stated outcome"
+            errors["outcomes"] = N_(
+                "no proposal for %(what)s (unknown: evidence is needed); "
+                "request evidence or override with a stated outcome",
+                what=what,
             )
         decided = {rule: level for rule, level in proposal.items() if level is not None}
     else:
@@ -137,9 +139,9 @@ def check_decision(
     why = _needs_justification(action, decided, proposal, kind, answers)
     withheld = not values.get("offer_options", True) and _declared_options(decided, answers)
     if not why and withheld:
-        why = "the options the policy offers with this answer are withheld"
+        why = N_("the options the policy offers with this answer are withheld")
     if why and not values["justification"].strip():
-        errors["justification"] = f"a justification is required: {why}"
+        errors["justification"] = N_("a justification is required: %(why)s", why=why)
     if errors:
         raise InvalidDecision(errors)
     if withheld:  # the letter must not offer them: recorded with the decision
@@ -163,9 +165,11 @@ def _declared_options(decided: Mapping[str, str], answers: Mapping) -> bool:
 def _not_for_this_action(values: Mapping[str, Any], action: str) -> dict[str, str]:
     errors = {}
     if values["outcomes"] or values.get("dispositions"):
-        errors["outcomes"] = f"'{action}' takes no outcomes; override to state other outcomes"
+        errors["outcomes"] = N_(
+            "'%(action)s' takes no outcomes; override to state other outcomes", action=action
+        )
     if values["exception_type"] is not None:
-        errors["exception_type"] = "only an override names an exception"
+        errors["exception_type"] = N_("only an override names an exception")
     return errors
 
 
@@ -176,34 +180,40 @@ def _overridden(
     answers: Mapping[str, Mapping[str, Answer]],
 ) -> dict[str, str]:
     if values["exception_type"] is None:
-        errors["exception_type"] = "an override names its exception type"
+        errors["exception_type"] = N_("an override names its exception type")
     given: dict[str, str] = dict(values["outcomes"])
     for rule in sorted(set(given) - set(proposal)):
         known = ", ".join(sorted(r for r in proposal if not r.startswith(REQUEST))) or "none"
-        errors[f"outcomes.{rule}"] = f"not an applicable outcome of this evaluation ({known})"
+        errors[f"outcomes.{rule}"] = N_(
+            "not an applicable outcome of this evaluation (%(known)s)", known=known
+        )
     for item, code in sorted(values.get("dispositions", {}).items()):
         allowed = answers.get(item)
         if REQUEST + item not in proposal or allowed is None:
             items = ", ".join(
                 sorted(r.removeprefix(REQUEST) for r in proposal if r.startswith(REQUEST))
             )
-            errors[f"dispositions.{item}"] = f"not a request item of this case ({items or 'none'})"
+            errors[f"dispositions.{item}"] = N_(
+                "not a request item of this case (%(items)s)", items=items or "none"
+            )
         elif code not in allowed:
-            errors[f"dispositions.{item}"] = f"expected one of: {', '.join(allowed)}"
+            errors[f"dispositions.{item}"] = N_(
+                "expected one of: %(allowed)s", allowed=", ".join(allowed)
+            )
         else:
             given[REQUEST + item] = code
     decided = {**proposal, **{r: v for r, v in given.items() if r in proposal}}
     for rule, level in sorted(decided.items()):
         if level is None and rule.startswith(REQUEST):
-            errors[f"dispositions.{rule.removeprefix(REQUEST)}"] = (
+            errors[f"dispositions.{rule.removeprefix(REQUEST)}"] = N_(
                 "the proposal has none (pending evidence): state the answer"
             )
         elif level is None:
-            errors[f"outcomes.{rule}"] = "the proposal has none (unknown): state the outcome"
+            errors[f"outcomes.{rule}"] = N_("the proposal has none (unknown): state the outcome")
     if not given:
-        errors["outcomes"] = "an override states at least one outcome"
+        errors["outcomes"] = N_("an override states at least one outcome")
     elif decided == proposal:
-        errors["outcomes"] = "the same as the proposal: accept it instead"
+        errors["outcomes"] = N_("the same as the proposal: accept it instead")
     return {rule: level for rule, level in decided.items() if level is not None}
 
 
@@ -215,9 +225,13 @@ def _needs_justification(
     answers: Mapping[str, Mapping[str, Answer]],
 ) -> str | None:
     if kind != "initial":
-        return f"a {kind} states why the earlier decision changes"
+        return {
+            "correction": N_("a correction states why the earlier decision changes"),
+            "reopening": N_("a reopening states why the earlier decision changes"),
+            "appeal": N_("an appeal decision states why the earlier decision changes"),
+        }.get(kind) or N_("a %(kind)s states why the earlier decision changes", kind=kind)
     if action == "override" or dict(decided) != dict(proposal):
-        return "the decision departs from the proposal"
+        return N_("the decision departs from the proposal")
     levels = [v for k, v in decided.items() if not k.startswith(REQUEST)]
     unfavourable = [
         k for k, v in decided.items()
@@ -226,5 +240,5 @@ def _needs_justification(
         )
     ]  # fmt: skip
     if not decided or any(level != "full" for level in levels) or unfavourable:
-        return "the decision is not a full positive one"
+        return N_("the decision is not a full positive one")
     return None

@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.inputs import from_plain
 from engine.wording import show
+from models.messages import Message
 from rules.vocabulary import ELEMENTS, VOCABULARIES
 
 STATUS = {
@@ -185,6 +186,14 @@ def level_label(level: str | None, kind: str = "recognition") -> str:
     return str(LEVEL.get(level, level))
 
 
+def message(text: Any) -> Any:
+    """A message of the desk's rules (`models.messages`) in the page's language; any other
+    text as it is."""
+    if not isinstance(text, Message):
+        return text
+    return _(text.template, **{k: message(v) for k, v in text.values.items()})
+
+
 # Dates as people of the page's language write them, never ambiguous (no 12/6/26).
 DATE_FORMAT = "d MMM y"
 TIME_FORMAT = "d MMM y HH:mm"
@@ -296,6 +305,7 @@ def init_app(app: Flask) -> None:
         date_label=date_label,
         moment=moment,
         number=number,
+        message=message,
         case_status=lambda s: CASE_STATUS.get(s, s),
         action_label=lambda s: ACTION.get(s, s),
         exception_label=lambda s: EXCEPTION.get(s, s) if s else "",
