@@ -18,20 +18,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from marshmallow import ValidationError
-
 from engine.batch import policy_for
-from engine.errors import EvaluationInputError
 from engine.evaluate import evaluate
 from engine.impact import compare, kinds_of
 from engine.inputs import Wallet, wallet_from_plain
 from models.credentials.intake import parse_json_bytes, wallet_from_document
-from models.errors import IntakeError, problems_from
 from models.population.outputs import LineSet
 from models.population.runner import Executor, PoolExecutor, Totals, run
 from models.population.sources import Item
-from models.population.work import Evaluated, learner_of
-from models.population.work import _wallet as rows_or_plain_wallet
+from models.population.work import Evaluated, failed, learner_of, sheet_or_plain_wallet
 from rules.policy import Policy
 
 TARGET = "models.population.impact:compare_items"
@@ -86,18 +81,10 @@ def compare_item(
         b = evaluate(draft, wallet, day, matcher, "compact")
         text = json.dumps(compare(a, b), ensure_ascii=False, separators=(",", ":"))
         return Evaluated(item.line, learner, text, None)
-    except IntakeError as exc:
-        error = "; ".join(str(p) for p in exc.problems)
-    except ValidationError as exc:
-        error = "; ".join(str(p) for p in problems_from(exc.messages, ""))
-    except EvaluationInputError as exc:
-        error = f"<wallet>: {exc}"
     except MemoryError:
         raise
-    except Exception as exc:  # the engine's own failure: this learner's, not the report's
-        error = f"<engine>: {type(exc).__name__}: {exc}"
-    prefix = f"{item.source}: " if item.source else ""
-    return Evaluated(item.line, learner, None, prefix + error)
+    except Exception as exc:  # this learner's failure, not the report's
+        return failed(item, learner, exc)
 
 
 def _wallet_of(item: Item, as_of: dt.date, secret: bytes) -> tuple[Wallet, dt.date, str | None]:
@@ -111,7 +98,7 @@ def _wallet_of(item: Item, as_of: dt.date, secret: bytes) -> tuple[Wallet, dt.da
             as_of,
             (learner_of(document)),
         )
-    return rows_or_plain_wallet(item, secret), as_of, None
+    return sheet_or_plain_wallet(item, secret), as_of, None
 
 
 @dataclass

@@ -89,25 +89,31 @@ def evaluate_item(
             learner = learner_of(document)
             wallet = wallet_from_document(document, secret, item.source or "wallet")
         else:
-            wallet = _wallet(item, secret)
+            wallet = sheet_or_plain_wallet(item, secret)
         text, outcomes = evaluate_text(policy, wallet, as_of, matcher, detail)
         learner = learner if learner is not None else wallet.learner_key
         return Evaluated(item.line, learner, text, None, outcomes)
-    except IntakeError as exc:
-        error = "; ".join(str(p) for p in exc.problems)
-    except ValidationError as exc:  # an applicant's facts or a request the schema refuses
-        error = "; ".join(str(p) for p in problems_from(exc.messages, ""))
-    except EvaluationInputError as exc:
-        error = f"<wallet>: {exc}"
     except MemoryError:
         raise
-    except Exception as exc:  # the engine's own failure: this learner's, not the batch's
+    except Exception as exc:  # this learner's failure, not the batch's
+        return failed(item, learner, exc)
+
+
+def failed(item: Item, learner: str | None, exc: Exception) -> Evaluated:
+    """The row of a learner whose evaluation failed: why, in one line, after its source."""
+    if isinstance(exc, IntakeError):
+        error = "; ".join(str(p) for p in exc.problems)
+    elif isinstance(exc, ValidationError):  # applicant facts or a request the schema refuses
+        error = "; ".join(str(p) for p in problems_from(exc.messages, ""))
+    elif isinstance(exc, EvaluationInputError):
+        error = f"<wallet>: {exc}"
+    else:  # the engine's own failure
         error = f"<engine>: {type(exc).__name__}: {exc}"
     prefix = f"{item.source}: " if item.source else ""
     return Evaluated(item.line, learner, None, prefix + error)
 
 
-def _wallet(item: Item, secret: bytes) -> Wallet:
+def sheet_or_plain_wallet(item: Item, secret: bytes) -> Wallet:
     """The wallet of a sheet learner's rows or of a plain wallet."""
     if item.kind == "rows":
         header, rows = item.data
