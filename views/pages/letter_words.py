@@ -13,14 +13,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from rules.vocabulary import ELEMENTS
+from views.pages import present
 
-LEVEL = {
-    "full": _l("Full recognition"),
-    "partial": _l("Partial recognition"),
-    "conditional": _l("Conditional recognition"),
-    "alternative": _l("Alternative recognition"),
-    "refused": _l("Recognition refused"),
-}
+# The desk's words for the levels, but a letter says in full what was refused.
+LEVEL = {**present.LEVEL, "refused": _l("Recognition refused")}
 STACKING = {"full": _l("Awarded"), "refused": _l("Not awarded")}
 EXCEPTION = {
     "substitute": _l("A credential was accepted in place of one the policy names."),
