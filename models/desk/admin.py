@@ -10,16 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import secrets
-from collections.abc import Mapping
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from models.desk import publishing
-from models.desk.access import Evaluator
 from models.desk.cases import ANY_ROLE, require
-from models.desk.publishing import Supersedes
+from models.desk.publishing import publish as publish_policy  # noqa: F401 - the desk's name
 from models.desk.records import AuditEntry, Learner, PolicyVersion, User
 from models.desk.staff import (  # noqa: F401 - named here for the desk's callers
     PASSWORDS,
@@ -94,31 +90,6 @@ def end_session(db: DB, token: str) -> None:
 
 
 # ---- policies and learners ---------------------------------------------------------------------
-
-
-def publish_policy(
-    db: DB,
-    user: User,
-    document: Mapping[str, Any],
-    *,
-    evaluator: Evaluator | None = None,
-    source_text: str | None = None,
-    supersedes: Supersedes | None = None,
-    impact_summary: dict[str, Any] | None = None,
-) -> PolicyVersion:
-    """Validate, check and store a policy version (`rules.errors.PolicyError` lists every
-    problem; `models.desk.publishing.PublishRefused` every failing example, static check error
-    and overlapping period). Publishing the same content again returns the stored version; the
-    same id and version with other content is a `Conflict`."""
-    return publishing.publish(
-        db,
-        user,
-        document,
-        evaluator=evaluator,
-        source_text=source_text,
-        supersedes=supersedes,
-        impact_summary=impact_summary,
-    )
 
 
 def list_policies(db: DB, user: User) -> list[PolicyVersion]:
