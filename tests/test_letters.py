@@ -295,3 +295,14 @@ def test_a_letter_numbers_the_decision_within_its_case(desk, web):
     case_id = decided(desk, "greta-nowak", "admission", ACCEPT)
     page = web(desk.a.viewer).get(f"/cases/{case_id}/letter").get_data(as_text=True)
     assert re.search(r"<dt>Decision</dt><dd>1, ", page), page[:2000]
+
+
+def test_the_issued_letter_is_announced_by_its_number_in_the_case(desk, web):
+    decided(desk, "kaito-tanaka", "admission", ACCEPT)
+    other = decided(desk, "kaito-tanaka", "admission", ACCEPT)
+    officer = web(desk.a.officer)
+    issue(officer, desk, other, "en")  # letters of another case come first
+    case_id = decided(desk, "greta-nowak", "admission", ACCEPT)
+    issue(officer, desk, case_id, "en")
+    page = officer.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Letter 1 issued (PDF" in page and "Letter 1 (PDF, English)" in page

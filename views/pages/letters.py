@@ -19,6 +19,7 @@ from models.desk import issued_credentials as desk_credentials
 from models.desk import letters as desk_letters
 from models.desk import organisation as desk_org
 from models.desk.letter_records import LETTER_LANGUAGES
+from models.desk.queue import numbers_in_case
 from models.errors import Conflict, InvalidInput, NotFound
 from views.context import get_db
 from views.i18n import supported
@@ -96,7 +97,8 @@ def issue_letter(decision_id: int) -> Any:
         )  # fmt: skip
     except (InvalidInput, Conflict) as exc:
         return _refused(decision.case_id, exc)
-    flash(_("Letter %(n)s issued (PDF, sha256 %(digest)s…).", n=issued.id,
+    number = _number_in_case(desk_letters.letters_of_case(db, user, decision.case_id), issued.id)
+    flash(_("Letter %(n)s issued (PDF, sha256 %(digest)s…).", n=number,
             digest=issued.sha256[:12]))  # fmt: skip
     return see_other("cases.case_page", case_id=decision.case_id, _anchor="letters")
 
@@ -107,6 +109,11 @@ def download_letter(letter_id: int) -> Any:
     found = desk_letters.get_letter(get_db(), current_user(), letter_id)
     name = f"letter-{found.case_id}-{found.id}-{found.language}.pdf"
     return _attachment(found.pdf, "application/pdf", name, found.sha256)
+
+
+def _number_in_case(rows: list[Any], row_id: int) -> int:
+    """As the letters panel numbers a case's letters and credentials: 1, 2, … by issue."""
+    return numbers_in_case([r.id for r in rows])[row_id]
 
 
 def _attachment(body: bytes, media: str, name: str, sha256: str) -> Response:
@@ -128,7 +135,9 @@ def issue_credential(decision_id: int) -> Any:
         )
     except (InvalidInput, Conflict) as exc:
         return _refused(decision.case_id, exc)
-    flash(_("Credential %(n)s issued (Open Badges 3.0, signed).", n=issued.id))
+    issued_here = desk_credentials.credentials_of_case(db, user, decision.case_id)
+    flash(_("Credential %(n)s issued (Open Badges 3.0, signed).",
+            n=_number_in_case(issued_here, issued.id)))  # fmt: skip
     return see_other("cases.case_page", case_id=decision.case_id, _anchor="letters")
 
 
