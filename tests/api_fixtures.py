@@ -9,6 +9,7 @@ F811 quiet. There is deliberately no conftest.py.
 from __future__ import annotations
 
 import copy
+import http.client
 import json
 import os
 import signal
@@ -181,11 +182,20 @@ def call(
     url: str, method: str = "GET", body: Any = None, headers: dict[str, str] | None = None,
     timeout: float = 10.0,
 ) -> tuple[int, Any]:  # fmt: skip
-    """(status, JSON body) of one HTTP request; connection failures raise OSError."""
+    """(status, JSON body) of one HTTP request; connection failures raise OSError, including an
+    answer cut off mid-body (a server killed while writing it), which http.client reports as
+    IncompleteRead, not as an OSError."""
     data = None if body is None else json.dumps(body).encode("utf-8")
     request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
     if data is not None:
         request.add_header("Content-Type", "application/json")
+    try:
+        return _answer(request, timeout)
+    except http.client.HTTPException as exc:
+        raise ConnectionError(f"{method} {url}: answer cut off ({exc!r})") from exc
+
+
+def _answer(request: urllib.request.Request, timeout: float) -> tuple[int, Any]:
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")

@@ -12,8 +12,11 @@ The counts are printed (run with `-s`).
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
+
+import pytest
 
 from models.store import database as store
 from tests.api_fixtures import Server, call, evaluated_credit_case, tenant
@@ -153,3 +156,29 @@ def test_killed_servers_lose_no_acknowledged_decision(tmp_path):
         f"them had committed before the kill), none recorded twice; "
         f"integrity_check ok; audit chain ok ({report.checked} entries)"
     )
+
+
+def test_an_answer_cut_off_mid_body_counts_as_lost_not_as_a_crash_of_the_client():
+    """A server killed while writing its answer leaves headers and no body: http.client raises
+    IncompleteRead, which is no OSError. The client must file that request as in doubt (and
+    retry it) rather than die with the key unrecorded."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer_headers_then_die() -> None:
+        conn, _ = listener.accept()
+        request = b""
+        while not request.endswith(b"}"):  # the whole request, so closing sends FIN, not RST
+            request += conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 201 CREATED\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 608\r\n\r\n")  # fmt: skip
+        conn.close()
+
+    server = threading.Thread(target=answer_headers_then_die)
+    server.start()
+    try:
+        with pytest.raises(OSError, match="cut off"):
+            call(f"http://127.0.0.1:{port}/api/v1/cases/1/decisions", "POST", {"action": "x"})
+    finally:
+        server.join(timeout=10)
+        listener.close()
