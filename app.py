@@ -23,6 +23,7 @@ from engine.errors import (
 from models.desk.checkpoints import AuditKeyError
 from models.desk.issued_credentials import IssuerKeyError, load_issuer_key
 from models.errors import Conflict, Forbidden, IntakeError, InvalidInput, ModelError, NotFound
+from models.messages import N_
 from rules.errors import PolicyError
 from views import context, i18n
 from views.api import blueprints as api
@@ -151,18 +152,18 @@ def _security_headers(response: Any) -> Any:
 
 # Each project exception → (HTTP status, short title). Order matters: subclasses first.
 _STATUS: tuple[tuple[type[Exception], int, str], ...] = (
-    (NotFound, 404, "Not found"),
-    (Forbidden, 403, "Forbidden"),
-    (Conflict, 409, "Conflict"),
-    (InvalidInput, 422, "Invalid input"),
-    (ModelError, 400, "Bad request"),
-    (PolicyError, 422, "Invalid policy"),
-    (IntakeError, 422, "Invalid credentials"),
-    (EngineCompileError, 422, "Policy too large for the engine"),
-    (EvaluationInputError, 422, "Credentials cannot be evaluated"),
-    (EngineQuarantined, 503, "Evaluation refused for now"),
-    (EngineBusy, 503, "Evaluation engine busy"),
-    (EngineError, 503, "Evaluation engine unavailable"),
+    (NotFound, 404, N_("Not found")),
+    (Forbidden, 403, N_("Forbidden")),
+    (Conflict, 409, N_("Conflict")),
+    (InvalidInput, 422, N_("Invalid input")),
+    (ModelError, 400, N_("Bad request")),
+    (PolicyError, 422, N_("Invalid policy")),
+    (IntakeError, 422, N_("Invalid credentials")),
+    (EngineCompileError, 422, N_("Policy too large for the engine")),
+    (EvaluationInputError, 422, N_("Credentials cannot be evaluated")),
+    (EngineQuarantined, 503, N_("Evaluation refused for now")),
+    (EngineBusy, 503, N_("Evaluation engine busy")),
+    (EngineError, 503, N_("Evaluation engine unavailable")),
 )
 
 
@@ -171,7 +172,8 @@ def _register_error_handlers(app: Flask) -> None:
         status, title = next((s, t) for kind, s, t in _STATUS if isinstance(exc, kind))
         problems = [{"path": p.path, "message": p.message} for p in getattr(exc, "problems", ())]
         fields = getattr(exc, "fields", None)
-        body, status = _error_response(status, title, str(exc), problems, fields)
+        said = exc.message if isinstance(exc, ModelError) else str(exc)
+        body, status = _error_response(status, title, said, problems, fields)
         response = app.make_response((body, status))
         if isinstance(exc, EngineBusy):
             response.headers["Retry-After"] = str(exc.retry_after)
@@ -195,7 +197,9 @@ def _register_error_handlers(app: Flask) -> None:
 def _error_response(status: int, title: str, message: str, problems: list, fields: Any) -> Any:
     """JSON for the API (a stable shape), a page for people."""
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-        body: dict[str, Any] = {"error": {"status": status, "title": title, "message": message}}
+        body: dict[str, Any] = {
+            "error": {"status": status, "title": str(title), "message": str(message)}
+        }
         if problems:
             body["error"]["problems"] = problems
         if fields:

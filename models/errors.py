@@ -95,7 +95,13 @@ def problems_from(
 
 
 class ModelError(Exception):
-    """Base of the errors the desk and the store raise; `app.py` maps each to one HTTP status."""
+    """Base of the errors the desk and the store raise; `app.py` maps each to one HTTP status.
+    `.message` is the text as raised: a `models.messages.N_` message stays one, so that pages
+    can give it in their language while `str(exc)` stays English for the API and the CLI."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.message = message
 
 
 class NotFound(ModelError):

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from engine.inputs import Wallet
 from models.desk.records import Case, PolicyVersion, User
 from models.errors import Forbidden, ModelError
+from models.messages import N_
 from models.store import policies as store_policies
 from models.store.database import DB
 from rules.loader import load_policy
@@ -31,9 +32,15 @@ class Evaluator(Protocol):
 
 def require(user: User, *roles: str) -> None:
     if not user.active:
-        raise Forbidden("this account is deactivated")
+        raise Forbidden(N_("this account is deactivated"))
     if user.role not in roles:
-        raise Forbidden(f"a {user.role} may not do this (needs: {', '.join(roles)})")
+        raise Forbidden(
+            N_(
+                "a %(role)s may not do this (needs: %(needs)s)",
+                role=user.role,
+                needs=", ".join(roles),
+            )
+        )
 
 
 _validated: dict[str, Policy] = {}
@@ -46,8 +53,10 @@ def validated_policy(version: PolicyVersion) -> Policy:
         found = load_policy(dict(version.document), source=f"{version.policy_id}@{version.version}")
         if found.digest != version.digest:
             raise ModelError(
-                f"stored policy {version.policy_id}@{version.version} fails its digest"
-            )
+                N_("stored policy %(policy)s@%(version)s fails its digest",
+                   policy=version.policy_id, version=version.version)
+            )  # fmt: skip
+
         if len(_validated) >= 256:
             _validated.clear()
         _validated[version.digest] = found

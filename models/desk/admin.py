@@ -30,13 +30,14 @@ from models.desk.tokens import (  # noqa: F401 - named here for the desk's calle
     token_hash,
 )
 from models.errors import Forbidden, NotFound
+from models.messages import N_
 from models.store import database as store
 from models.store import policies as store_policies
 from models.store import users as store_users
 from models.store.database import DB
 
 SESSION_TTL = dt.timedelta(hours=8)
-_BAD_LOGIN = "wrong e-mail address or password"
+_BAD_LOGIN = N_("wrong e-mail address or password")
 
 
 def authenticate(db: DB, email: str, password: str, *, hasher: PasswordHasher = PASSWORDS) -> User:
@@ -118,5 +119,6 @@ def find_user(db: DB, email: str) -> User:
     """The user with this e-mail address, for the command line (which acts for the operator)."""
     found = store_users.login_record(db, email)
     if found is None:
-        raise NotFound("no user with this e-mail address")
+        raise NotFound(N_("no user with this e-mail address"))
+
     return found[0]

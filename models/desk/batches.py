@@ -25,7 +25,9 @@ from typing import Any
 from models.desk.background import QueueRunner
 from models.desk.cases import require, validated_policy
 from models.desk.records import BatchJob, User
+from models.desk.words import job_status_word
 from models.errors import Conflict, InvalidInput
+from models.messages import N_
 from models.population.outputs import open_writer
 from models.population.runner import PoolExecutor, Totals, run
 from models.population.sources import JsonLinesSource
@@ -57,7 +59,9 @@ def create_batch(db: store.DB, user: User, values: dict[str, Any], directory: Pa
     require(user, "admin", "officer")
     ref, wallets = values["policy"], values["wallets"]
     if not 1 <= len(wallets) <= MAX_LEARNERS:
-        raise InvalidInput({"wallets": f"expected 1 to {MAX_LEARNERS:,} wallets"})
+        raise InvalidInput(
+            {"wallets": N_("expected 1 to %(most)s wallets", most=format(MAX_LEARNERS, ","))}
+        )
     version = store_policies.get_policy(db, user.organisation_id, ref["id"], ref["version"])
     validated_policy(version)  # a version the engine cannot load is refused now, not later
     as_of = values.get("as_of") or dt.datetime.now(dt.UTC).date()
@@ -92,7 +96,11 @@ def finished_results(db: store.DB, user: User, job_id: int, directory: Path) -> 
     """The results file of a finished job of the user's organisation."""
     job = get_batch(db, user, job_id)
     if job.status != "done":
-        raise BatchNotReady(f"batch {job.id} is {job.status}; its results are not ready")
+        raise BatchNotReady(
+            N_("batch %(job)s is %(status)s; its results are not ready",
+               job=job.id, status=job_status_word(job.status))
+        )  # fmt: skip
+
     return results_path(directory, job.id)
 
 

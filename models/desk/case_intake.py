@@ -20,7 +20,9 @@ from models.desk.access import Evaluator, require, validated_policy
 from models.desk.evidence import merged
 from models.desk.queue import refresh_queue_row
 from models.desk.records import Case, CaseInputSchema, Evaluation, PolicyVersion, User, load_input
+from models.desk.words import purpose_word, status_word
 from models.errors import Conflict, IntakeError, InvalidInput, NotFound, problems_from
+from models.messages import N_
 from models.store import cases as store_cases
 from models.store import database as store
 from models.store import decisions as store_decisions
@@ -38,7 +40,7 @@ def _read_wallet(document: Any, secret: bytes) -> tuple[Wallet, str, str | None]
         ) from None
     learner = document.get("learner") if isinstance(document, Mapping) else None
     if not isinstance(learner, Mapping) or not str(learner.get("id", "")).strip():
-        raise InvalidInput({"wallet.learner": "a case needs the learner's own id"})
+        raise InvalidInput({"wallet.learner": N_("a case needs the learner's own id")})
     return wallet, str(learner["id"]).strip(), learner.get("name")
 
 
@@ -64,7 +66,7 @@ def open_case(
     wallet, external_id, name = _read_wallet(document, learner_key_secret)
     received, complete = values["received_on"], values["complete_on"]
     if complete is not None and complete < received:
-        raise InvalidInput({"complete_on": "expected a date on or after received_on"})
+        raise InvalidInput({"complete_on": N_("expected a date on or after received_on")})
     policy = _policy_for(db, user, values)
     with store.transaction(db):
         case = store_cases.create_case(
@@ -92,22 +94,32 @@ def _policy_for(db: DB, user: User, values: Mapping[str, Any]) -> PolicyVersion:
             chosen = store_policies.get_policy(db, org, pid, version)
         except NotFound:
             raise InvalidInput(
-                {"policy_version": f"no version {version} of policy {pid}"}
+                {"policy_version": N_("no version %(v)s of policy %(p)s", v=version, p=pid)}
             ) from None
         if chosen.purpose != purpose:
             raise InvalidInput(
-                {"policy_id": f"policy {pid} is for {chosen.purpose}, not {purpose}"}
-            )
+                {"policy_id": N_("policy %(p)s is for %(its)s, not %(asked)s", p=pid,
+                                 its=purpose_word(chosen.purpose), asked=purpose_word(purpose))}
+            )  # fmt: skip
+
         return chosen
     if version:
-        raise InvalidInput({"policy_id": "name the policy whose version is given"})
+        raise InvalidInput({"policy_id": N_("name the policy whose version is given")})
     found = store_policies.policies_in_force(db, org, purpose, day, pid)
     if not found:
-        what = f"policy {pid}" if pid else f"{purpose} policy"
-        raise InvalidInput({"policy_id": f"no {what} is in force on {day.isoformat()}"})
+        what = (
+            N_("policy %(p)s", p=pid)
+            if pid
+            else N_("%(purpose)s policy", purpose=purpose_word(purpose))
+        )
+        raise InvalidInput(
+            {"policy_id": N_("no %(what)s is in force on %(day)s", what=what, day=day.isoformat())}
+        )
     if len(found) > 1:
         names = ", ".join(sorted(p.policy_id for p in found))
-        raise InvalidInput({"policy_id": f"several policies are in force; name one of: {names}"})
+        raise InvalidInput(
+            {"policy_id": N_("several policies are in force; name one of: %(names)s", names=names)}
+        )
     return found[0]
 
 
@@ -127,7 +139,9 @@ def add_evidence(
     `evidence.merged` says: a new snapshot; the case is open again."""
     require(user, "officer")
     if wallet_document is None and not applicant:
-        raise InvalidInput({"wallet": "give new or corrected credentials, applicant facts or both"})
+        raise InvalidInput(
+            {"wallet": N_("give new or corrected credentials, applicant facts or both")}
+        )
     wallet = _read_wallet(wallet_document, learner_key_secret)[0] if wallet_document else None
     try:
         facts, sources = applicant_from(dict(applicant or {}))
@@ -138,9 +152,14 @@ def add_evidence(
     with store.transaction(db):
         case = store_cases.get_case(db, org, case_id)
         if wallet is not None and wallet.learner_key != case.learner_key:
-            raise InvalidInput({"wallet.learner.id": "these credentials belong to another learner"})
+            raise InvalidInput(
+                {"wallet.learner.id": N_("these credentials belong to another learner")}
+            )
         if case.status in ("decided", "awaiting_confirmation"):
-            raise Conflict(f"the case is {case.status}; reopen it before adding evidence")
+            raise Conflict(
+                N_("the case is %(status)s; reopen it before adding evidence",
+                   status=status_word(case.status))
+            )  # fmt: skip
         previous = wallet_from_plain(dict(store_cases.snapshots(db, org, case_id)[-1].credentials))
         snapshot = merged(previous, wallet, facts, sources)
         day = received_on or dt.datetime.now(dt.UTC).date()
@@ -158,7 +177,12 @@ def evaluate_case(db: DB, user: User, case_id: int, evaluator: Evaluator) -> Eva
     org = user.organisation_id
     case = store_cases.get_case(db, org, case_id)
     if case.status in ("decided", "awaiting_confirmation"):
-        raise Conflict(f"the case is {case.status}; reopen it to evaluate again")
+        raise Conflict(
+            N_(
+                "the case is %(status)s; reopen it to evaluate again",
+                status=status_word(case.status),
+            )
+        )
     snapshot = store_cases.snapshots(db, org, case_id)[-1]
     policy = validated_policy(
         store_policies.get_policy(db, org, case.policy_id, case.policy_version)
@@ -171,7 +195,8 @@ def evaluate_case(db: DB, user: User, case_id: int, evaluator: Evaluator) -> Eva
             now_case.status != case.status
             or store_cases.snapshots(db, org, case_id)[-1].id != snapshot.id
         ):
-            raise Conflict("the case changed while it was being evaluated; evaluate it again")
+            raise Conflict(N_("the case changed while it was being evaluated; evaluate it again"))
+
         evaluation = store_decisions.store_evaluation(db, user, case_id, snapshot.id, result)
         store_cases.add_event(db, user, case_id, "evaluated")
         refresh_queue_row(db, org, case_id)

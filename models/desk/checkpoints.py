@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from models.desk.audit import canonical
 from models.errors import InvalidInput, ModelError
+from models.messages import N_
 from models.store import database as store
 from models.store.database import DB
 
@@ -186,7 +187,7 @@ def read_checkpoint(text: str | bytes, name: str = "checkpoint") -> dict[str, An
     except (ValueError, KeyError, TypeError):
         ok = False
     if not ok:
-        raise InvalidInput({name: f"not a {FORMAT} document"})
+        raise InvalidInput({name: N_("not a %(format)s document", format=FORMAT)})
     return document
 
 

@@ -23,7 +23,9 @@ from models.desk.records import (
     User,
     load_input,
 )
+from models.desk.words import status_word
 from models.errors import Conflict, Forbidden, InvalidDecision, InvalidInput
+from models.messages import N_
 from models.store import cases as store_cases
 from models.store import database as store
 from models.store import decisions as store_decisions
@@ -122,7 +124,7 @@ def _repeat(db: DB, org: int, key: str | None, request: Mapping[str, Any]) -> De
         return None
     decision, digest = found
     if digest != store_decisions.request_digest(request):
-        raise Conflict("this idempotency key was used for a different request")
+        raise Conflict(N_("this idempotency key was used for a different request"))
     return decision
 
 
@@ -140,16 +142,18 @@ def confirm(
         target = store_decisions.get_decision(db, org, decision_id)
         case = store_cases.get_case(db, org, target.case_id)
         if not target.requires_confirmation:
-            raise InvalidDecision({"decision_id": "this decision needs no confirmation"})
+            raise InvalidDecision({"decision_id": N_("this decision needs no confirmation")})
         if target.confirmed_by is not None:
-            raise Conflict("this decision is confirmed already")
+            raise Conflict(N_("this decision is confirmed already"))
         if store_queue.get_return_of(db, org, target.id) is not None:
-            raise Conflict("this decision was returned to its author; confirm their new decision")
+            raise Conflict(
+                N_("this decision was returned to its author; confirm their new decision")
+            )
         pending = [d for d in store_decisions.decisions(db, org, case.id) if d.action in DECIDING]
         if case.status != "awaiting_confirmation" or pending[-1].id != target.id:
-            raise Conflict("a later decision supersedes this one; confirm that one instead")
+            raise Conflict(N_("a later decision supersedes this one; confirm that one instead"))
         if target.officer_id == user.id:
-            raise Forbidden("four-eyes: a different officer must confirm this decision")
+            raise Forbidden(N_("four-eyes: a different officer must confirm this decision"))
         confirmation = store_decisions.insert_decision(
             db,
             user,
@@ -179,25 +183,27 @@ def return_decision(db: DB, user: User, decision_id: int, reason: str) -> Decisi
     require(user, "officer")
     reason = reason.strip()
     if not reason:
-        raise InvalidInput({"reason": "state why the decision goes back to its author"})
+        raise InvalidInput({"reason": N_("state why the decision goes back to its author")})
     if len(reason) > MAX_JUSTIFICATION:
-        raise InvalidInput({"reason": f"expected at most {MAX_JUSTIFICATION} characters"})
+        raise InvalidInput(
+            {"reason": N_("expected at most %(most)s characters", most=MAX_JUSTIFICATION)}
+        )
     if why := unsafe_character(reason):
-        raise InvalidInput({"reason": f"the text {why}; remove it"})
+        raise InvalidInput({"reason": N_("the text %(why)s; remove it", why=why)})
     org = user.organisation_id
     with store.transaction(db):
         target = store_decisions.get_decision(db, org, decision_id)
         case = store_cases.get_case(db, org, target.case_id)
         if not target.requires_confirmation or target.confirmed_by is not None:
-            raise Conflict("only a decision awaiting confirmation can be returned")
+            raise Conflict(N_("only a decision awaiting confirmation can be returned"))
         if store_queue.get_return_of(db, org, target.id) is not None:
-            raise Conflict("this decision was returned to its author already")
+            raise Conflict(N_("this decision was returned to its author already"))
         pending = [d for d in store_decisions.decisions(db, org, case.id) if d.action in DECIDING]
         if case.status != "awaiting_confirmation" or pending[-1].id != target.id:
-            raise Conflict("a later decision supersedes this one")
+            raise Conflict(N_("a later decision supersedes this one"))
         if target.officer_id == user.id:
             raise Forbidden(
-                "four-eyes: the officer who checks a decision returns it, not its author"
+                N_("four-eyes: the officer who checks a decision returns it, not its author")
             )
         returned = store_queue.insert_return(db, user, target, reason)
         store_cases.add_event(
@@ -210,13 +216,17 @@ def reopen_case(db: DB, user: User, case_id: int, reason: str, *, appeal: bool =
     """Reopen a decided case (or record an appeal); the next decision links to the last one."""
     require(user, "officer")
     if not reason.strip():
-        raise InvalidInput({"reason": "state why the case is reopened"})
+        raise InvalidInput({"reason": N_("state why the case is reopened")})
     if why := unsafe_character(reason):
-        raise InvalidInput({"reason": f"the text {why}; remove it"})
+        raise InvalidInput({"reason": N_("the text %(why)s; remove it", why=why)})
     with store.transaction(db):
         case = store_cases.get_case(db, user.organisation_id, case_id)
         if case.status != "decided":
-            raise Conflict(f"only a decided case can be reopened; this one is {case.status}")
+            raise Conflict(
+                N_("only a decided case can be reopened; this one is %(status)s",
+                   status=status_word(case.status))
+            )  # fmt: skip
+
         store_cases.add_event(
             db, user, case_id, "appealed" if appeal else "reopened", reason.strip()
         )

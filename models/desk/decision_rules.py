@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.desk.records import CaseEvent, Decision, Evaluation
+from models.desk.words import status_word
 from models.errors import Conflict, InvalidDecision
 from models.messages import N_
 
 _DECIDE_FROM = ("evaluated", "decided", "reopened", "appealed", "awaiting_confirmation")
+
 ALLOWED_FROM = {
     "accept": _DECIDE_FROM,
     "override": _DECIDE_FROM,
@@ -111,7 +113,10 @@ def check_decision(
     answers = answers or {}
     action = values["action"]
     if status not in ALLOWED_FROM[action]:
-        raise Conflict(f"a case that is {status.replace('_', ' ')} cannot take '{action}'")
+        raise Conflict(
+            N_("a case that is %(status)s cannot take '%(action)s'",
+               status=status_word(status), action=action)
+        )  # fmt: skip
     if action == "request_evidence":
         errors = _not_for_this_action(values, action)
         if not values["justification"].strip():
@@ -120,7 +125,8 @@ def check_decision(
             raise InvalidDecision(errors)
         return {}
     if evaluation is None:
-        raise Conflict("evaluate the case's latest credentials before deciding")
+        raise Conflict(N_("evaluate the case's latest credentials before deciding"))
+
     proposal = proposal_of(evaluation.result)
     errors: dict[str, str] = {}
     if action == "accept":

@@ -25,6 +25,7 @@ from models.desk.draft_records import PolicyDraft
 from models.desk.publishing import Supersedes
 from models.desk.records import PolicyVersion, User
 from models.errors import InvalidInput
+from models.messages import N_
 from models.store import drafts as store_drafts
 from models.store import policies as store_policies
 from models.store.database import DB
@@ -70,9 +71,11 @@ def declared(text: str) -> tuple[str | None, str | None]:
 def _checked_text(text: str) -> str:
     text = text.replace("\r\n", "\n")  # a browser's textarea sends CRLF; the file had LF
     if not text.strip():
-        raise InvalidInput({"text": "the draft is empty; write the policy or start from one"})
+        raise InvalidInput({"text": N_("the draft is empty; write the policy or start from one")})
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
-        raise InvalidInput({"text": f"at most {MAX_POLICY_BYTES} bytes are accepted"})
+        raise InvalidInput(
+            {"text": N_("at most %(most)s bytes are accepted", most=MAX_POLICY_BYTES)}
+        )
     return text
 
 
@@ -165,7 +168,7 @@ def publish_draft(
     require(user, "admin")
     draft = store_drafts.get_draft(db, user.organisation_id, draft_id)
     if not draft.open:
-        raise InvalidInput({"draft": "this draft is published already"})
+        raise InvalidInput({"draft": N_("this draft is published already")})
     document = parse_document(draft.text.encode("utf-8"), f"draft-{draft_id}.yaml")
     if not isinstance(document, dict):
         raise PolicyError([Problem("", "expected a mapping at the top level")], "draft")

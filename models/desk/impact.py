@@ -26,7 +26,9 @@ from models.desk.access import Evaluator, require, validated_policy
 from models.desk.background import QueueRunner
 from models.desk.impact_records import CaseInput, ImpactReport, ImpactRow
 from models.desk.records import PolicyVersion, User
+from models.desk.words import job_status_word
 from models.errors import Conflict, InvalidInput, NotFound
+from models.messages import N_
 from models.population.impact import ImpactJob, Tally, compare_population
 from models.population.runner import Executor, Totals
 from models.population.sources import Item
@@ -97,8 +99,9 @@ def parse_selection(text: str | None) -> tuple[str, dt.date | None]:
                 break
             return f"since:{day.isoformat()}", day
     raise InvalidInput(
-        {"cases": f"expected all, open or since:YYYY-MM-DD (an ISO date); got {value!r}"}
-    )
+        {"cases": N_("expected all, open or since:YYYY-MM-DD (an ISO date); got %(got)s",
+                     got=repr(value))}
+    )  # fmt: skip
 
 
 def load_draft(document: Any, source: str = "draft") -> Policy:
@@ -120,8 +123,9 @@ def against_version(db: store.DB, user: User, policy_id: str, against: str | Non
             return store_policies.get_policy(db, org, pid, version)
         except NotFound:
             raise InvalidInput(
-                {"against": f"no published version {version!r} of policy {pid!r}"}
-            ) from None
+                {"against": N_("no published version %(version)s of policy %(policy)s",
+                               version=repr(version), policy=repr(pid))}
+            ) from None  # fmt: skip
     today = dt.datetime.now(dt.UTC).date()
     found = [
         v for v in store_policies.list_policies(db, org)
@@ -130,8 +134,8 @@ def against_version(db: store.DB, user: User, policy_id: str, against: str | Non
     ]  # fmt: skip
     if not found:
         raise InvalidInput(
-            {"against": f"no version of policy {policy_id!r} is in force today; name one "
-                        "(VERSION or POLICY@VERSION)"}
+            {"against": N_("no version of policy %(policy)s is in force today; name one "
+                           "(VERSION or POLICY@VERSION)", policy=repr(policy_id))}
         )  # fmt: skip
     return max(found, key=lambda v: (v.published_at, v.id))
 
@@ -268,10 +272,19 @@ def side_by_side(
     evaluated again: nothing of them is stored)."""
     report = get_report(db, user, report_id)
     if report.status != "done":
-        raise Conflict(f"impact report {report.id} is {report.status}")
+        raise Conflict(
+            N_(
+                "impact report %(report)s is %(status)s",
+                report=report.id,
+                status=job_status_word(report.status),
+            )
+        )
     found = report_rows(db, user, report_id, case_id)
     if not found:
-        raise NotFound(f"case {case_id} is not among the cases impact report {report_id} lists")
+        raise NotFound(
+            N_("case %(case)s is not among the cases impact report %(report)s lists",
+               case=case_id, report=report_id)
+        )  # fmt: skip
     row = found[0]
     as_of = store_cases.get_case(db, user.organisation_id, case_id).application_date
     snapshot = store_cases.get_snapshot(db, user.organisation_id, row.snapshot_id)

@@ -37,6 +37,7 @@ from models.desk.letter_content import Element, LetterContent
 from models.desk.letter_records import IssuedCredential
 from models.desk.records import User
 from models.errors import Conflict, InvalidInput, ModelError, NotFound
+from models.messages import N_
 from models.store import database as store
 from models.store import letters as store_letters
 from models.store.database import DB
@@ -197,14 +198,16 @@ def issue_credential(
     """Sign and keep the credential of one decided outcome of a final decision."""
     decision = desk_letters.check_issuable(db, user, decision_id)
     if decision.action == "request_evidence":
-        raise Conflict("an evidence request decides nothing to issue as a credential")
+        raise Conflict(N_("an evidence request decides nothing to issue as a credential"))
     letter = desk_letters.letter_content(db, user, decision.case_id, decision.id)
     element = next((e for e in issuable_outcomes(letter) if e.rule == outcome), None)
     if element is None:
-        choices = ", ".join(e.rule for e in issuable_outcomes(letter)) or "none"
-        raise InvalidInput({"outcome": f"not a recognised or awarded outcome ({choices})"})
+        choices = ", ".join(e.rule for e in issuable_outcomes(letter)) or N_("none")
+        raise InvalidInput(
+            {"outcome": N_("not a recognised or awarded outcome (%(choices)s)", choices=choices)}
+        )
     if letter.applicant_name is None:
-        raise Conflict("the learner's identity is erased: there is nobody to issue it to")
+        raise Conflict(N_("the learner's identity is erased: there is nobody to issue it to"))
     moment = now or dt.datetime.now(dt.UTC)
     signed = sign(credential_document(letter, element, issuer_did(key), moment), key, moment)
     body = (json.dumps(signed, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -230,7 +233,7 @@ def latest_of_decision(db: DB, user: User, decision_id: int) -> IssuedCredential
     require(user, *ANY_ROLE)
     found = store_letters.credentials_of_decision(db, user.organisation_id, decision_id)
     if not found:
-        raise NotFound(f"no credential issued on decision {decision_id}")
+        raise NotFound(N_("no credential issued on decision %(decision)s", decision=decision_id))
     return get_issued(db, user, found[-1].id)
 
 

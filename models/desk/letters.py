@@ -18,6 +18,7 @@ from models.desk.letter_records import LETTER_LANGUAGES, IssuedLetter
 from models.desk.queue import numbers_in_case
 from models.desk.records import Decision, User
 from models.errors import Conflict, InvalidInput, NotFound
+from models.messages import N_
 from models.store import cases as store_cases
 from models.store import database as store
 from models.store import decisions as store_decisions
@@ -35,11 +36,13 @@ def _decision_of(db: DB, user: User, case_id: int, decision_id: int | None) -> D
     lettered = [d for d in history if d.action in LETTER_ACTIONS]
     if decision_id is None:
         if not lettered:
-            raise NotFound("no decision has been made on this case yet")
+            raise NotFound(N_("no decision has been made on this case yet"))
         return lettered[-1]
     found = next((d for d in lettered if d.id == decision_id), None)
     if found is None:
-        raise NotFound(f"no decision {decision_id} with a letter in case {case_id}")
+        raise NotFound(
+            N_("no decision %(d)s with a letter in case %(c)s", d=decision_id, c=case_id)
+        )
     return found
 
 
@@ -122,13 +125,13 @@ def check_issuable(db: DB, user: User, decision_id: int) -> Decision:
     org = user.organisation_id
     decision = store_decisions.get_decision(db, org, decision_id)
     if decision.action not in LETTER_ACTIONS:
-        raise NotFound(f"no decision {decision_id} with a letter")
+        raise NotFound(N_("no decision %(d)s with a letter", d=decision_id))
     history = [d for d in store_decisions.decisions(db, org, decision.case_id)
                if d.action != "confirm"]  # fmt: skip
     if history and history[-1].id != decision.id:
-        raise Conflict("a later decision supersedes this one; issue the letter on that one")
+        raise Conflict(N_("a later decision supersedes this one; issue the letter on that one"))
     if decision.requires_confirmation and decision.confirmed_by is None:
-        raise Conflict("this decision awaits a second officer's confirmation; it is not final")
+        raise Conflict(N_("this decision awaits a second officer's confirmation; it is not final"))
     return decision
 
 
@@ -144,9 +147,12 @@ def issue_letter(
 ) -> IssuedLetter:
     """Keep the PDF sent on a final decision; the trail entry holds its sha256."""
     if language not in LETTER_LANGUAGES:
-        raise InvalidInput({"language": f"expected one of {', '.join(LETTER_LANGUAGES)}"})
+        raise InvalidInput(
+            {"language": N_("expected one of %(choices)s", choices=", ".join(LETTER_LANGUAGES))}
+        )
     if not pdf.startswith(b"%PDF-"):
-        raise InvalidInput({"pdf": "expected a PDF"})
+        raise InvalidInput({"pdf": N_("expected a PDF")})
+
     with store.transaction(db):
         decision = check_issuable(db, user, decision_id)
         return store_letters.insert_letter(

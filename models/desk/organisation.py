@@ -23,6 +23,7 @@ from models.desk.letter_records import (
 )
 from models.desk.records import User, load_input, safe_text
 from models.errors import InvalidInput
+from models.messages import N_
 from models.store import cases as store_cases
 from models.store import organisation as store_org
 from models.store.database import DB
@@ -52,7 +53,7 @@ def update_settings(
         require(user, "admin")
         organisation_id = user.organisation_id
     if organisation_id is None:
-        raise InvalidInput({"organisation": "name the organisation"})
+        raise InvalidInput({"organisation": N_("name the organisation")})
     values = load_input(SettingsInputSchema(), data)
     return store_org.save_settings(db, user, organisation_id, values)
 
@@ -61,25 +62,25 @@ def logo_type(content: bytes) -> str:
     """The media type of an acceptable logo, or `InvalidInput` saying why it is refused."""
     if len(content) > MAX_LOGO_BYTES:
         raise InvalidInput(
-            {"logo": f"expected a logo of at most {MAX_LOGO_BYTES // 1024} KB; "
-                     f"got {len(content) // 1024} KB"}
+            {"logo": N_("expected a logo of at most %(most)s KB; got %(got)s KB",
+                        most=MAX_LOGO_BYTES // 1024, got=len(content) // 1024)}
         )  # fmt: skip
     if content.startswith(PNG_SIGNATURE):
         return "image/png"
     head = content[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"<?xml") or head.startswith(b"<svg"):
         if b"<svg" not in content[:4096]:
-            raise InvalidInput({"logo": "expected an SVG image (no <svg> element found)"})
+            raise InvalidInput({"logo": N_("expected an SVG image (no <svg> element found)")})
         if _SVG_REFUSED.search(content):
             raise InvalidInput(
-                {"logo": "the SVG refers outside itself or holds scripts; export a plain SVG"}
+                {"logo": N_("the SVG refers outside itself or holds scripts; export a plain SVG")}
             )
         try:
             content.decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput({"logo": "expected an SVG in UTF-8"}) from None
+            raise InvalidInput({"logo": N_("expected an SVG in UTF-8")}) from None
         return "image/svg+xml"
-    raise InvalidInput({"logo": "expected a PNG or an SVG image"})
+    raise InvalidInput({"logo": N_("expected a PNG or an SVG image")})
 
 
 def set_logo(db: DB, user: User | None, content: bytes | None, *,
@@ -89,7 +90,7 @@ def set_logo(db: DB, user: User | None, content: bytes | None, *,
         require(user, "admin")
         organisation_id = user.organisation_id
     if organisation_id is None:
-        raise InvalidInput({"organisation": "name the organisation"})
+        raise InvalidInput({"organisation": N_("name the organisation")})
     kind = logo_type(content) if content is not None else None
     return store_org.save_settings(db, user, organisation_id, {"logo": content, "logo_type": kind})
 
@@ -100,7 +101,9 @@ def set_applicant_address(db: DB, user: User, case_id: int, address: str) -> Non
     require(user, "officer")
     text = "\n".join(line.strip() for line in address.strip().splitlines() if line.strip())
     if len(text) > MAX_ADDRESS:
-        raise InvalidInput({"address": f"expected at most {MAX_ADDRESS} characters"})
+        raise InvalidInput(
+            {"address": N_("expected at most %(most)s characters", most=MAX_ADDRESS)}
+        )
     try:
         safe_text(text)
     except ValidationError as exc:

@@ -35,6 +35,7 @@ from models.credentials.intake import example_document, wallet_from_document
 from models.desk.access import Evaluator, require
 from models.desk.records import PolicyVersion, User
 from models.errors import Conflict, IntakeError, InvalidInput, NotFound, Problem
+from models.messages import N_
 from models.store import drafts as store_drafts
 from models.store import policies as store_policies
 from models.store.database import DB, transaction
@@ -213,8 +214,10 @@ def publish(
     except NotFound:
         same = None
     if same is not None and same.digest != policy.digest:
-        raise Conflict(f"policy {policy.id} version {policy.version} is published with other "
-                       "content; publish the change as a new version")  # fmt: skip
+        raise Conflict(
+            N_("policy %(policy)s version %(version)s is published with other content; publish "
+               "the change as a new version", policy=policy.id, version=policy.version)
+        )  # fmt: skip
     if same is not None:  # published already: nothing is checked or recorded again
         if draft_id is not None:
             with transaction(db):

@@ -18,6 +18,7 @@ from models.desk.clock import DECISION_MONTHS, add_months, decision_clock, searc
 from models.desk.queue_records import Assignment, DecisionReturn, QueuePage, QueueQuery
 from models.desk.records import User
 from models.errors import Conflict, InvalidInput, NotFound
+from models.messages import N_
 from models.store import cases as store_cases
 from models.store import database as store
 from models.store import decisions as store_decisions
@@ -80,12 +81,13 @@ def assign_case(db: DB, user: User, case_id: int, officer_id: int | None) -> Ass
             try:
                 officer = store_users.get_user(db, org, officer_id)
             except NotFound:
-                raise InvalidInput({"officer": "not an officer of this organisation"}) from None
+                raise InvalidInput({"officer": N_("not an officer of this organisation")}) from None
             if officer.role != "officer" or not officer.active:
-                raise InvalidInput({"officer": "only an active officer can be assigned a case"})
+                raise InvalidInput({"officer": N_("only an active officer can be assigned a case")})
         current = store_queue.assignments(db, org, case_id)
         if (current[-1].officer_id if current else None) == officer_id:
-            raise Conflict("the case is assigned so already")
+            raise Conflict(N_("the case is assigned so already"))
+
         return store_queue.assign(db, user, case_id, officer_id)
 
 

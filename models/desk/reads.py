@@ -31,6 +31,7 @@ from models.desk.records import (
     User,
 )
 from models.errors import Conflict
+from models.messages import N_
 from models.store import cases as store_cases
 from models.store import database as store
 from models.store import decisions as store_decisions
@@ -154,7 +155,8 @@ def replay(db: DB, user: User, case_id: int, evaluator: Evaluator) -> ReplayRepo
     else:
         stored = store_decisions.latest_evaluation(db, org, case_id)
     if stored is None:
-        raise Conflict("the case has no evaluation to replay yet")
+        raise Conflict(N_("the case has no evaluation to replay yet"))
+
     snapshot = store_cases.get_snapshot(db, org, stored.snapshot_id)
     policy = case_policy(db, case)
     wallet = wallet_from_plain(dict(snapshot.credentials))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from models.desk.records import User
 from models.errors import InvalidInput
+from models.messages import N_
 
 SCOPES = ("read", "decide")
 READ_ONLY = ("read",)
@@ -68,10 +69,11 @@ def scopes_of(values: Iterable[str]) -> tuple[str, ...]:
     unknown = sorted({n for n in names if n not in SCOPES})
     if unknown:
         raise InvalidInput(
-            {"scopes": f"expected read and/or decide; got {', '.join(map(repr, unknown))}"}
-        )
+            {"scopes": N_("expected read and/or decide; got %(got)s",
+                          got=", ".join(map(repr, unknown)))}
+        )  # fmt: skip
     if not names:
-        raise InvalidInput({"scopes": "expected at least one scope: read and/or decide"})
+        raise InvalidInput({"scopes": N_("expected at least one scope: read and/or decide")})
     return SCOPES if "decide" in names else READ_ONLY
 
 
@@ -91,23 +93,26 @@ def expiry(value: str | int, now: dt.datetime | None = None) -> dt.datetime:
     or a date (ISO, after today, at most a year ahead) at the end of which it stops."""
     now = now or dt.datetime.now(dt.UTC)
     text = str(value).strip()
-    expected = f"expected a number of days (1 to {MAX_DAYS}) or a date (YYYY-MM-DD)"
+    expected = N_("expected a number of days (1 to %(most)s) or a date (YYYY-MM-DD)", most=MAX_DAYS)
     if _DAYS.match(text):
         days = int(text)
         if not 1 <= days <= MAX_DAYS:
-            raise InvalidInput({"expires": f"{expected}; {days} days is out of range"})
+            raise InvalidInput(
+                {"expires": N_("%(expected)s; %(days)s days is out of range",
+                               expected=expected, days=days)}
+            )  # fmt: skip
         return now + dt.timedelta(days=days)
     try:
         day = dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput({"expires": f"{expected}; got {text[:40]!r}"}) from None
+        raise InvalidInput(
+            {"expires": N_("%(expected)s; got %(got)s", expected=expected, got=repr(text[:40]))}
+        ) from None
     if not now.date() < day <= now.date() + dt.timedelta(days=MAX_DAYS):
         raise InvalidInput(
-            {
-                "expires": f"expected a date after today and at most {MAX_DAYS} days ahead; "
-                f"got {day.isoformat()}"
-            }  # fmt: skip
-        )
+            {"expires": N_("expected a date after today and at most %(most)s days ahead; "
+                           "got %(got)s", most=MAX_DAYS, got=day.isoformat())}
+        )  # fmt: skip
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
 
 
@@ -123,6 +128,7 @@ def language_of(value: str | None) -> str | None:
     text = str(value).strip().lower()
     if text not in LANGUAGES:
         raise InvalidInput(
-            {"language": f"expected one of {', '.join(LANGUAGES)}; got {text[:20]!r}"}
-        )
+            {"language": N_("expected one of %(choices)s; got %(got)s",
+                            choices=", ".join(LANGUAGES), got=repr(text[:20]))}
+        )  # fmt: skip
     return text

@@ -22,6 +22,7 @@ from models.desk import admin as desk_admin
 from models.desk import cases as desk
 from models.desk.organisation import update_settings
 from models.errors import Conflict, NotFound
+from models.messages import N_
 from models.store import database as store
 from models.store.database import DB
 from rules.document import parse_document
@@ -89,7 +90,9 @@ def seed_demo(
             store.find_organisation(db, slug)
         except NotFound:
             continue
-        raise Conflict(f"the demo is seeded already (organisation {slug!r} exists)")
+        raise Conflict(
+            N_("the demo is seeded already (organisation %(slug)s exists)", slug=repr(slug))
+        )
     for slug, name, four_eyes in ORGANISATIONS:
         organisation = store.create_organisation(db, slug, name, four_eyes=four_eyes)
         if slug in LETTER_SETTINGS:

@@ -24,6 +24,7 @@ from models.desk.cases import ANY_ROLE, require
 from models.desk.records import ROLES, User, UserInputSchema, load_input
 from models.desk.scopes import language_of
 from models.errors import Forbidden, InvalidInput
+from models.messages import N_
 from models.store import database as store
 from models.store import users as store_users
 from models.store.database import DB
@@ -52,7 +53,7 @@ def create_user(
         require(actor, "admin")
         org_id = actor.organisation_id
     elif organisation is None:
-        raise InvalidInput({"organisation": "name the organisation"})
+        raise InvalidInput({"organisation": N_("name the organisation")})
     else:
         org_id = store.find_organisation(db, organisation).id
     values = load_input(UserInputSchema(), data)
@@ -72,15 +73,17 @@ def list_users(db: DB, actor: User) -> list[User]:
     return store_users.list_users(db, actor.organisation_id)
 
 
-def _acting(actor: User | None, organisation_id: int | None, user_id: int, what: str) -> int:
-    """The organisation a change acts in: the admin's own, or the operator's choice."""
+def _acting(actor: User | None, organisation_id: int | None, user_id: int, refusal: str) -> int:
+    """The organisation a change acts in: the admin's own, or the operator's choice. `refusal`
+    (an `N_` message, whole so that it translates as one sentence) is what an admin acting on
+    themselves is told."""
     if actor is None:
         if organisation_id is None:
-            raise InvalidInput({"organisation": "name the organisation"})
+            raise InvalidInput({"organisation": N_("name the organisation")})
         return organisation_id
     require(actor, "admin")
     if user_id == actor.id:
-        raise Forbidden(f"an admin cannot {what} themselves; another admin can")
+        raise Forbidden(refusal)
     return actor.organisation_id
 
 
@@ -88,7 +91,8 @@ def deactivate_user(
     db: DB, actor: User | None, user_id: int, *, organisation_id: int | None = None
 ) -> User:
     """Deactivate a user: their sessions and API tokens stop working at once."""
-    org = _acting(actor, organisation_id, user_id, "deactivate")
+    refusal = N_("an admin cannot deactivate themselves; another admin can")
+    org = _acting(actor, organisation_id, user_id, refusal)
     return store_users.change_active(db, org, actor.id if actor else None, user_id, False)
 
 
@@ -96,7 +100,8 @@ def activate_user(
     db: DB, actor: User | None, user_id: int, *, organisation_id: int | None = None
 ) -> User:
     """Let a deactivated user log in again (their revoked sessions and tokens stay revoked)."""
-    org = _acting(actor, organisation_id, user_id, "reactivate")
+    refusal = N_("an admin cannot reactivate themselves; another admin can")
+    org = _acting(actor, organisation_id, user_id, refusal)
     return store_users.change_active(db, org, actor.id if actor else None, user_id, True)
 
 
@@ -104,8 +109,12 @@ def change_role(
     db: DB, actor: User | None, user_id: int, role: str, *, organisation_id: int | None = None
 ) -> User:
     if role not in ROLES:
-        raise InvalidInput({"role": f"expected one of {', '.join(ROLES)}; got {role!r}"})
-    org = _acting(actor, organisation_id, user_id, "change the role of")
+        raise InvalidInput(
+            {"role": N_("expected one of %(choices)s; got %(got)s",
+                        choices=", ".join(ROLES), got=repr(role))}
+        )  # fmt: skip
+    refusal = N_("an admin cannot change the role of themselves; another admin can")
+    org = _acting(actor, organisation_id, user_id, refusal)
     return store_users.change_role(db, org, actor.id if actor else None, user_id, role)
 
 
@@ -123,12 +132,11 @@ def reset_password(
         password = generate_password()
     elif not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
         raise InvalidInput(
-            {
-                "password": f"expected {MIN_PASSWORD} to {MAX_PASSWORD} characters; "
-                f"got {len(password)}"
-            }  # fmt: skip
-        )
-    org = _acting(actor, organisation_id, user_id, "reset the password of")
+            {"password": N_("expected %(least)s to %(most)s characters; got %(got)s",
+                            least=MIN_PASSWORD, most=MAX_PASSWORD, got=len(password))}
+        )  # fmt: skip
+    refusal = N_("an admin cannot reset the password of themselves; another admin can")
+    org = _acting(actor, organisation_id, user_id, refusal)
     actor_id = actor.id if actor else None
     user = store_users.reset_password(db, org, actor_id, user_id, hasher.hash(password))
     return user, password

@@ -24,6 +24,7 @@ from models.desk.scopes import (
     timestamp,
 )
 from models.errors import InvalidInput
+from models.messages import N_
 from models.store import tokens as store_tokens
 from models.store.database import DB
 from rules.characters import unsafe_character
@@ -38,10 +39,12 @@ def token_hash(token: str) -> str:
 def _name(name: str) -> str:
     text = name.strip()
     if not text or len(text) > MAX_NAME:
-        raise InvalidInput({"name": f"expected a name of 1 to {MAX_NAME} characters"})
+        raise InvalidInput(
+            {"name": N_("expected a name of 1 to %(most)s characters", most=MAX_NAME)}
+        )
     why = unsafe_character(text)
     if why:
-        raise InvalidInput({"name": f"the text {why}; remove it"})
+        raise InvalidInput({"name": N_("the text %(why)s; remove it", why=why)})
     return text
 
 
@@ -63,7 +66,9 @@ def issue_api_token(
     if expires_at is not None:
         now = dt.datetime.now(dt.UTC)
         if not now < expires_at <= now + dt.timedelta(days=MAX_DAYS + 1):
-            raise InvalidInput({"expires": f"expected a time within the next {MAX_DAYS} days"})
+            raise InvalidInput(
+                {"expires": N_("expected a time within the next %(days)s days", days=MAX_DAYS)}
+            )
     token = secrets.token_urlsafe(32)
     token_id = store_tokens.create_api_token(
         db,

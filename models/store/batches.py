@@ -15,6 +15,7 @@ from typing import Any
 
 from models.desk.records import BatchJob
 from models.errors import NotFound
+from models.messages import N_
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now
 
 
@@ -57,7 +58,7 @@ def get_batch(db: DB, organisation_id: int, job_id: int) -> BatchJob:
     row = _one(db, "SELECT * FROM batches WHERE id = ? AND organisation_id = ?",
                [job_id, organisation_id])  # fmt: skip
     if row is None:
-        raise NotFound(f"no batch {job_id} in your organisation")
+        raise NotFound(N_("no batch %(batch)s in your organisation", batch=job_id))
     return _job(row)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from models.desk.records import Case, CaseEvent, PolicyVersion, Snapshot, User
 from models.errors import NotFound
+from models.messages import N_
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now, to_json
 from models.store.policies import _date, _put_learner, get_policy
 from models.store.queue import next_reference
@@ -110,7 +111,7 @@ def create_case(
 def get_case(db: DB, organisation_id: int, case_id: int) -> Case:
     row = _one(db, f"{_CASE} WHERE c.id = ? AND c.organisation_id = ?", [case_id, organisation_id])
     if row is None:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(N_("no case %(case)s", case=case_id))
     return _case(row)
 
 
@@ -204,7 +205,7 @@ def get_snapshot(db: DB, organisation_id: int, snapshot_id: int) -> Snapshot:
         [snapshot_id, organisation_id],
     )
     if row is None:
-        raise NotFound(f"no snapshot {snapshot_id}")
+        raise NotFound(N_("no snapshot %(snapshot)s", snapshot=snapshot_id))
     return _snapshot(row)
 
 

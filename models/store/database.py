@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from models.desk.audit import GENESIS, TrailReport, canonical, entry_hash, verify_chain
 from models.desk.records import AuditEntry, Organisation, User
 from models.errors import Conflict, NotFound
+from models.messages import N_
 from models.store.bindings import ALL, bind, check_records
 from models.store.schema import MIGRATIONS
 
@@ -291,7 +292,7 @@ def _organisation(row: sqlite3.Row) -> Organisation:
 def create_organisation(db: DB, slug: str, name: str, *, four_eyes: bool = False) -> Organisation:
     with _write(db):
         if _one(db, "SELECT 1 FROM organisations WHERE slug = ?", [slug]):
-            raise Conflict(f"an organisation {slug!r} exists already")
+            raise Conflict(N_("an organisation %(slug)s exists already", slug=repr(slug)))
         org_id = _insert(
             db,
             "organisations",
@@ -311,7 +312,7 @@ def create_organisation(db: DB, slug: str, name: str, *, four_eyes: bool = False
 def get_organisation(db: DB, org_id: int) -> Organisation:
     row = _one(db, "SELECT * FROM organisations WHERE id = ?", [org_id])
     if row is None:
-        raise NotFound(f"no organisation {org_id}")
+        raise NotFound(N_("no organisation %(organisation)s", organisation=org_id))
     return _organisation(row)
 
 
@@ -319,5 +320,5 @@ def find_organisation(db: DB, slug: str) -> Organisation:
     """For the command line and the seed, which act for the instance, not for a user."""
     row = _one(db, "SELECT * FROM organisations WHERE slug = ?", [slug])
     if row is None:
-        raise NotFound(f"no organisation {slug!r}")
+        raise NotFound(N_("no organisation %(organisation)s", organisation=repr(slug)))
     return _organisation(row)

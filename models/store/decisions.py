@@ -16,6 +16,7 @@ from typing import Any
 
 from models.desk.records import Decision, Evaluation, User
 from models.errors import NotFound
+from models.messages import N_
 from models.store.cases import get_case
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now, to_json
 
@@ -84,7 +85,7 @@ def get_evaluation(db: DB, organisation_id: int, evaluation_id: int) -> Evaluati
         [evaluation_id, organisation_id],
     )
     if row is None:
-        raise NotFound(f"no evaluation {evaluation_id}")
+        raise NotFound(N_("no evaluation %(evaluation)s", evaluation=evaluation_id))
     return _evaluation(row)
 
 
@@ -218,7 +219,7 @@ def get_decision(db: DB, organisation_id: int, decision_id: int) -> Decision:
         db, f"{_DECISION} WHERE d.id = ? AND d.organisation_id = ?", [decision_id, organisation_id]
     )
     if row is None:
-        raise NotFound(f"no decision {decision_id}")
+        raise NotFound(N_("no decision %(decision)s", decision=decision_id))
     return _decision(row)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from models.desk.draft_records import PolicyDraft
 from models.desk.records import User
 from models.errors import Conflict, NotFound
+from models.messages import N_
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now
 
 
@@ -55,7 +56,7 @@ def get_draft(db: DB, organisation_id: int, draft_id: int) -> PolicyDraft:
         [organisation_id, draft_id],
     )
     if row is None:
-        raise NotFound(f"no draft {draft_id}")
+        raise NotFound(N_("no draft %(draft)s", draft=draft_id))
     return _draft(row)
 
 
@@ -104,7 +105,9 @@ def create_draft(
 def _open(db: DB, organisation_id: int, draft_id: int) -> PolicyDraft:
     draft = get_draft(db, organisation_id, draft_id)
     if draft.published_policy is not None:
-        raise Conflict(f"draft {draft_id} is published; start a new draft from that version")
+        raise Conflict(
+            N_("draft %(draft)s is published; start a new draft from that version", draft=draft_id)
+        )
     return draft
 
 

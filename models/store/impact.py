@@ -15,6 +15,7 @@ from typing import Any
 
 from models.desk.impact_records import CaseInput, ImpactReport, ImpactRow
 from models.errors import NotFound
+from models.messages import N_
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now, to_json
 
 _CASES = (
@@ -84,7 +85,7 @@ def get_report(db: DB, organisation_id: int, report_id: int) -> ImpactReport:
     row = _one(db, "SELECT * FROM impact_reports WHERE id = ? AND organisation_id = ?",
                [report_id, organisation_id])  # fmt: skip
     if row is None:
-        raise NotFound(f"no impact report {report_id} in your organisation")
+        raise NotFound(N_("no impact report %(report)s in your organisation", report=report_id))
     return _report(row)
 
 

@@ -12,6 +12,7 @@ import sqlite3
 from models.desk.letter_records import IssuedCredential, IssuedLetter
 from models.desk.records import User
 from models.errors import NotFound
+from models.messages import N_
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now
 
 _LETTER_LIST = (
@@ -67,7 +68,7 @@ def get_letter(db: DB, organisation_id: int, letter_id: int) -> IssuedLetter:
     row = _one(db, f"{_LETTER_LIST} WHERE id = ? AND organisation_id = ?",
                [letter_id, organisation_id])  # fmt: skip
     if row is None:
-        raise NotFound(f"no letter {letter_id}")
+        raise NotFound(N_("no letter %(letter)s", letter=letter_id))
     pdf = db.conn.execute("SELECT pdf FROM letters WHERE id = ?", [letter_id]).fetchone()[0]
     return _letter(row, bytes(pdf))
 
@@ -99,7 +100,7 @@ def get_credential(db: DB, organisation_id: int, credential_id: int) -> IssuedCr
     row = _one(db, f"{_CREDENTIAL_LIST} WHERE id = ? AND organisation_id = ?",
                [credential_id, organisation_id])  # fmt: skip
     if row is None:
-        raise NotFound(f"no issued credential {credential_id}")
+        raise NotFound(N_("no issued credential %(credential)s", credential=credential_id))
     raw = db.conn.execute(
         "SELECT document FROM issued_credentials WHERE id = ?", [credential_id]
     ).fetchone()[0]

@@ -15,6 +15,7 @@ from typing import Any
 
 from models.desk.records import Learner, PolicyVersion, User
 from models.errors import Conflict, NotFound
+from models.messages import N_
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now
 
 
@@ -78,9 +79,9 @@ def publish_policy(
         if existing is not None:
             if existing["digest"] != digest:
                 raise Conflict(
-                    f"policy {policy_id} version {version} is published with other content; "
-                    "publish the change as a new version"
-                )
+                    N_("policy %(policy)s version %(version)s is published with other content; "
+                       "publish the change as a new version", policy=policy_id, version=version)
+                )  # fmt: skip
             return _policy(existing), False
         row_id = _insert(
             db,
@@ -120,7 +121,9 @@ def get_policy(db: DB, organisation_id: int, policy_id: str, version: str) -> Po
         [organisation_id, policy_id, version],
     )
     if row is None:
-        raise NotFound(f"no policy {policy_id} version {version}")
+        raise NotFound(
+            N_("no policy %(policy)s version %(version)s", policy=policy_id, version=version)
+        )
     return _policy(row)
 
 
@@ -129,7 +132,7 @@ def get_policy_row(db: DB, organisation_id: int, row_id: int) -> PolicyVersion:
         db, "SELECT * FROM policies WHERE organisation_id = ? AND id = ?", [organisation_id, row_id]
     )
     if row is None:
-        raise NotFound(f"no policy version {row_id}")
+        raise NotFound(N_("no policy version %(version)s", version=row_id))
     return _policy(row)
 
 
@@ -193,7 +196,7 @@ def get_learner(db: DB, organisation_id: int, key: str) -> Learner:
         db, "SELECT * FROM learners WHERE organisation_id = ? AND key = ?", [organisation_id, key]
     )
     if row is None:
-        raise NotFound("no such learner")
+        raise NotFound(N_("no such learner"))
     return _learner(row)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from models.desk.records import LoginThrottle
 from models.errors import InvalidInput, NotFound
+from models.messages import N_
 from models.store.bindings import ALL
 from models.store.database import DB, _all, _insert, _one, _write, append_audit
 
@@ -249,7 +250,7 @@ def parse_key(key: str) -> tuple[str, str | None, str | None]:
     found = _KEY.fullmatch(key.strip())
     if found is None:
         raise InvalidInput(
-            {"key": "expected account:user:ID, address:HASH or pair:user:ID@HASH (as listed)"}
+            {"key": N_("expected account:user:ID, address:HASH or pair:user:ID@HASH (as listed)")}
         )
     if found["account"]:
         return "account", found["account"], None
@@ -277,7 +278,7 @@ def clear_throttle(
             [*params, now],
         )
         if not groups:
-            raise NotFound("no such login throttle")
+            raise NotFound(N_("no such login throttle"))
         until = "" if kind == "account" else f", {kind}_until = NULL"
         db.conn.execute(
             f"UPDATE login_failures SET {kind}_delay = NULL{until} "

@@ -14,6 +14,7 @@ import sqlite3
 from models.desk.records import User
 from models.desk.scopes import ApiToken, TokenAccess, scopes_text, stored_scopes
 from models.errors import NotFound
+from models.messages import N_
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now
 from models.store.users import _user
 
@@ -120,7 +121,7 @@ def revoke_api_token(db: DB, actor: User, token_id: int, *, any_user: bool = Fal
             [token_id, actor.organisation_id, int(any_user), actor.id],
         )
         if row is None:
-            raise NotFound(f"no API token {token_id}")
+            raise NotFound(N_("no API token %(token)s", token=token_id))
         _revoke(db, actor.organisation_id, actor.id, token_id)
 
 
@@ -134,7 +135,7 @@ def revoke_for_operator(db: DB, token_id: int) -> ApiToken:
             [token_id],
         )
         if row is None:
-            raise NotFound(f"no API token {token_id}")
+            raise NotFound(N_("no API token %(token)s", token=token_id))
         _revoke(db, row["org"], None, token_id)
         found = _one(db, "SELECT * FROM api_tokens WHERE id = ?", [token_id])
     return _token(found or row)

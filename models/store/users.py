@@ -14,6 +14,7 @@ import sqlite3
 
 from models.desk.records import User
 from models.errors import Conflict, Forbidden, NotFound
+from models.messages import N_
 from models.store.database import (
     DB,
     _all,
@@ -53,7 +54,7 @@ def create_user(
     with _write(db):
         get_organisation(db, organisation_id)
         if _one(db, "SELECT 1 FROM users WHERE email = ?", [email]):
-            raise Conflict("a user with this e-mail address exists already")
+            raise Conflict(N_("a user with this e-mail address exists already"))
         user_id = _insert(
             db,
             "users",
@@ -84,7 +85,7 @@ def get_user(db: DB, organisation_id: int, user_id: int) -> User:
         db, "SELECT * FROM users WHERE id = ? AND organisation_id = ?", [user_id, organisation_id]
     )
     if row is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound(N_("no user %(user)s", user=user_id))
     return _user(row)
 
 
@@ -127,7 +128,9 @@ def _keeps_an_admin(db: DB, organisation_id: int, user_id: int) -> None:
         [organisation_id, user_id],
     )
     if not others or not others["n"]:
-        raise Conflict("the organisation would have no active admin left; make another one first")
+        raise Conflict(
+            N_("the organisation would have no active admin left; make another one first")
+        )
 
 
 def _revoke_sessions(db: DB, user_id: int, at: str) -> None:
@@ -201,7 +204,7 @@ def set_language(db: DB, user: User, language: str | None) -> User:
             "UPDATE users SET language = ? WHERE id = ? AND active = 1", [language, user.id]
         )
         if not cursor.rowcount:
-            raise Forbidden("only an active member of staff has a language setting")
+            raise Forbidden(N_("only an active member of staff has a language setting"))
     return get_user(db, user.organisation_id, user.id)
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, render_template, request, url_for
+from flask_babel import gettext as _
 
 from models.desk import admin as desk_admin
 from models.desk import cases as desk
@@ -101,7 +102,8 @@ def new_case_post() -> Any:
         case = desk.open_case(get_db(), user, data, learner_key_secret=secret)
     except InvalidInput as exc:
         return _new_case_page(form, exc.fields, 422)
-    flash(f"Case {case.id} opened under {case.policy_id} version {case.policy_version}.")
+    flash(_("Case %(ref)s opened under %(policy)s version %(v)s.", ref=case.reference or case.id,
+            policy=case.policy_id, v=case.policy_version))  # fmt: skip
     return see_other("cases.case_page", case_id=case.id)
 
 

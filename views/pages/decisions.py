@@ -43,7 +43,7 @@ bp = Blueprint("decisions", __name__)
 
 
 def _rejected(case_id: int, name: str, exc: Exception, form: dict[str, Any]) -> Any:
-    fields = exc.fields if isinstance(exc, InvalidInput) else {"_schema": str(exc)}
+    fields = exc.fields if isinstance(exc, InvalidInput) else {"_schema": exc.message}
     status = 409 if isinstance(exc, Conflict) else 422
     return render_case(case_id, errors={name: fields}, forms={name: form}, status=status)
 

@@ -214,7 +214,7 @@ def save(draft_id: int) -> Any:
         return _editor(draft, exc.form.get("text", ""), form=exc.form, errors=exc.fields,
                        status=422)  # fmt: skip
     except (InvalidInput, Conflict) as exc:
-        fields_ = exc.fields if isinstance(exc, InvalidInput) else {"text": str(exc)}
+        fields_ = exc.fields if isinstance(exc, InvalidInput) else {"text": exc.message}
         return _editor(draft, form.get("text", ""), form=form, errors=fields_, status=422)
     flash(_("Draft saved."))
     return see_other("drafts.editor", draft_id=draft_id)
@@ -242,7 +242,7 @@ def publish(draft_id: int) -> Any:
         invalid = {"publish": _("The text is not a valid policy: see its problems.")}
         return _editor(draft, draft.text, form=form, errors=invalid, checked=True, status=422)
     except (InvalidInput, Conflict) as exc:
-        fields_ = exc.fields if isinstance(exc, InvalidInput) else {"text": str(exc)}
+        fields_ = exc.fields if isinstance(exc, InvalidInput) else {"text": exc.message}
         return _editor(draft, form.get("text", ""), form=form, errors=fields_, status=422)
     flash(_("Published %(id)s version %(v)s.", id=version.policy_id, v=version.version))
     return see_other("policies.policy_page", policy_id=version.policy_id, version=version.version)

@@ -63,7 +63,7 @@ def paper_post() -> Any:
         case = desk.open_case(get_db(), user, data, learner_key_secret=learner_key_secret())
     except InvalidInput as exc:
         return _paper_page(form, intake_forms.field_errors(exc.fields), count, 422)
-    flash(_("Case %(n)s opened from a paper certificate.", n=case.id))
+    flash(_("Case %(n)s opened from a paper certificate.", n=case.reference or case.id))
     return see_other("cases.case_page", case_id=case.id)
 
 

@@ -24,6 +24,7 @@ from models.errors import Conflict, InvalidInput, NotFound
 from views.context import get_db
 from views.i18n import supported
 from views.pages.letter_render import render_letter, render_pdf
+from views.pages.present import message as said
 from views.pages.web import current_user, form_fields, login_required, see_other
 
 bp = Blueprint("letters", __name__)
@@ -73,9 +74,9 @@ def _reply_by(text: str | None) -> dt.date:
 
 
 def _refused(case_id: int, exc: InvalidInput | Conflict) -> Any:
-    fields = exc.fields if isinstance(exc, InvalidInput) else {"_schema": str(exc)}
+    fields = exc.fields if isinstance(exc, InvalidInput) else {"_schema": exc.message}
     for name, message in fields.items():
-        flash(_("Not issued: %(field)s: %(message)s", field=name, message=message))
+        flash(_("Not issued: %(field)s: %(message)s", field=name, message=said(message)))
     return see_other("cases.case_page", case_id=case_id, _anchor="letters")
 
 

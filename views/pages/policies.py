@@ -148,7 +148,7 @@ def new_policy_post() -> Any:
     except PublishRefused as exc:
         return render_template("policy_new.html", **{**page, "refused": exc}), 422
     except (InvalidInput, Conflict) as exc:
-        fields = exc.fields if isinstance(exc, InvalidInput) else {"document": str(exc)}
+        fields = exc.fields if isinstance(exc, InvalidInput) else {"document": exc.message}
         status = 409 if isinstance(exc, Conflict) else 422
         return render_template("policy_new.html", **{**page, "errors": fields}), status
     except PolicyError as exc:
