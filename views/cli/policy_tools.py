@@ -1,12 +1,13 @@
 """`credstack policy lint | diff | export` and `credstack evaluate --across DIR`: thin commands
-over `rules.lint`, `rules.diff`, `rules.ctdl` and `engine.where_else`."""
+over `rules.lint`, `rules.diff`, `rules.ctdl` and `engine.where_else`. `policy diff` also reads
+published versions (POLICY@VERSION) from the desk's database."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,18 @@ from engine.inputs import Wallet
 from engine.service import ContainedEvaluator
 from engine.where_else import found_anything, left_over, where_else
 from models.credentials.intake import load_wallet_bytes, load_wallet_file
+from models.desk import admin as desk_admin
+from models.desk.access import validated_policy
 from models.errors import IntakeError, Problem
 from rules.ctdl import export_ctdl
 from rules.diff import diff_policies
 from rules.errors import PolicyError
 from rules.lint import Finding, errors, lint_policy
 from rules.policy import Policy
+from rules.schema import ID
 from views.cli.common import EXIT_FAILED, EXIT_INVALID, LIBRARY, handled, read_policy
+from views.cli.desk import db_option, opened
+from views.cli.desk import handled as desk_handled
 from views.cli.drafts import draft_commands
 
 
@@ -110,17 +116,65 @@ def lint_command(
 # --- diff ------------------------------------------------------------------------------------
 
 
+Side = tuple[Mapping[str, Any], Policy]  # the document as written and its validated form
+
+
+def stored_name(arg: str) -> tuple[str, str] | None:
+    """(policy id, version) when `arg` names a published version: POLICY@VERSION with an id as
+    the policy language allows one. An existing file stays a file, whatever its name."""
+    if Path(arg).exists():
+        return None
+    policy_id, at, version = arg.partition("@")
+    if at and ID.regex.match(policy_id) and 0 < len(version.strip()) <= 40:
+        return policy_id, version
+    return None
+
+
+def diff_sides(
+    args: tuple[str, str], library: tuple[str, ...], db_path: str, email: str | None
+) -> list[Side]:
+    """Each argument read as a policy file or as a published version of the acting user's
+    organisation; the database is opened only when a version is named."""
+    names = [stored_name(arg) for arg in args]
+    stored: dict[tuple[str, str], Side] = {}
+    if any(names):
+        if not email:
+            raise click.UsageError(
+                "--as: name the user whose organisation's published versions are read "
+                "(A or B is POLICY@VERSION)"
+            )
+        with opened(db_path) as db:
+            user = desk_admin.find_user(db, email)
+            for name in filter(None, names):
+                version = desk_admin.get_policy(db, user, *name)
+                # The stored document, not the source text: the diff reads only where slots and
+                # translations were written, which the document keeps, and it needs no library.
+                stored[name] = version.document, validated_policy(version)
+    return [
+        stored[name] if name else read_policy(arg, library)
+        for arg, name in zip(args, names, strict=True)
+    ]
+
+
 @click.command("diff", help="What changed from policy version A to version B, in words: rules, "
                "tiers, targets, slots, tables and their rows, settings and declarations added, "
-               "changed or removed.")  # fmt: skip
-@click.argument("old", type=click.Path(dir_okay=False))
-@click.argument("new", type=click.Path(dir_okay=False))
+               "changed or removed. A and B are each a policy file or a version published on "
+               "the desk, POLICY@VERSION (e.g. uni-admission@2026.1), read from --db in the "
+               "organisation of the user named by --as; an existing file is always a file."
+               )  # fmt: skip
+@click.argument("old", metavar="A", type=click.Path(dir_okay=False))
+@click.argument("new", metavar="B", type=click.Path(dir_okay=False))
 @LIBRARY
+@db_option
+@click.option("--as", "email", help="E-mail address of the user whose organisation's published "
+              "versions are read (needed when A or B is POLICY@VERSION).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="The changes as JSON.")
+@desk_handled  # an unknown user or version, a missing database: one message, never a traceback
 @handled
-def diff_command(old: str, new: str, library: tuple[str, ...], as_json: bool) -> None:
-    doc_a, a = read_policy(old, library)
-    doc_b, b = read_policy(new, library)
+def diff_command(
+    old: str, new: str, library: tuple[str, ...], db_path: str, email: str | None, as_json: bool
+) -> None:
+    (doc_a, a), (doc_b, b) = diff_sides((old, new), library, db_path, email)
     changes = diff_policies(a, b, doc_a, doc_b)
     if as_json:
         click.echo(json.dumps([c.as_dict() for c in changes], indent=2, ensure_ascii=False))
