@@ -47,6 +47,11 @@ def inline_runner(path: str) -> ImpactRunner:
 
 @pytest.fixture()
 def desk_world(tmp_path):
+    return build_world(tmp_path)
+
+
+def build_world(tmp_path) -> SimpleNamespace:
+    """The desk with one credit case per learner of `POPULATION`, reports run in-process."""
     built = build_app(tmp_path)
     built.app.extensions["credstack_impact"] = inline_runner(built.path)
     db = built.db()

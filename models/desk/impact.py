@@ -18,16 +18,24 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from engine.inputs import wallet_from_plain
 from models.desk.access import Evaluator, require, validated_policy
 from models.desk.background import QueueRunner
+from models.desk.impact_cohorts import run_cohort
+from models.desk.impact_plan import (
+    Outcome,
+    Plan,
+    against_version,
+    iso_date,
+    load_draft,
+    parse_selection,
+)
 from models.desk.impact_records import CaseInput, ImpactReport, ImpactRow
-from models.desk.records import PolicyVersion, User
+from models.desk.records import User
 from models.desk.words import job_status_word
-from models.errors import Conflict, InvalidInput, NotFound
+from models.errors import Conflict, NotFound
 from models.messages import N_
 from models.population.impact import ImpactJob, Tally, compare_population
 from models.population.runner import Executor, Totals
@@ -36,108 +44,11 @@ from models.store import cases as store_cases
 from models.store import database as store
 from models.store import impact as store_impact
 from models.store import policies as store_policies
-from rules.errors import PolicyError
-from rules.loader import load_policy
 from rules.policy import Policy
 
 CLOSED = ("decided", "awaiting_confirmation")
 STALE_SECONDS = 120.0
 BEAT_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a report compares: the draft, the published version, and the cases."""
-
-    draft: Policy
-    against: PolicyVersion
-    current: Policy
-    selection: str
-    cases: tuple[CaseInput, ...]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A finished comparison: counts by kind (cases with at least one change of the kind) and
-    the changed cases with their changes; unchanged cases are only counted."""
-
-    compared: int
-    unchanged: int
-    by_kind: dict[str, int]
-    rows: tuple[dict[str, Any], ...]  # case_id, reference, snapshot_id, changes, credits | error
-    errors: int
-    seconds: float
-
-    @property
-    def changed(self) -> int:
-        return self.compared - self.unchanged
-
-    @property
-    def per_second(self) -> float:
-        total = self.compared + self.errors
-        return total / self.seconds if self.seconds > 0 else 0.0
-
-    def summary(self) -> dict[str, Any]:
-        """The counts without a case in them: for the report's row and the publish entry."""
-        return {
-            "compared": self.compared, "changed": self.changed, "unchanged": self.unchanged,
-            "errors": self.errors, "by_kind": dict(self.by_kind),
-            "seconds": round(self.seconds, 3),
-        }  # fmt: skip
-
-
-def parse_selection(text: str | None) -> tuple[str, dt.date | None]:
-    """all | open | since:YYYY-MM-DD (also "since DATE") → (canonical text, date)."""
-    value = (text or "all").strip()
-    if value in ("all", "open"):
-        return value, None
-    for prefix in ("since:", "since "):
-        if value.startswith(prefix):
-            try:
-                day = dt.date.fromisoformat(value[len(prefix) :].strip())
-            except ValueError:
-                break
-            return f"since:{day.isoformat()}", day
-    raise InvalidInput(
-        {"cases": N_("expected all, open or since:YYYY-MM-DD (an ISO date); got %(got)s",
-                     got=repr(value))}
-    )  # fmt: skip
-
-
-def load_draft(document: Any, source: str = "draft") -> Policy:
-    """The validated draft; its problems as one `InvalidInput` on `draft`."""
-    try:
-        return load_policy(document, source=source)
-    except PolicyError as exc:
-        raise InvalidInput({"draft": str(exc)}) from None
-
-
-def against_version(db: store.DB, user: User, policy_id: str, against: str | None) -> PolicyVersion:
-    """The published version to compare with: `against` ("VERSION" of `policy_id`, or
-    "POLICY@VERSION"), else the newest version of `policy_id` in force today."""
-    org = user.organisation_id
-    if against:
-        pid, _, version = against.rpartition("@")
-        pid = pid or policy_id
-        try:
-            return store_policies.get_policy(db, org, pid, version)
-        except NotFound:
-            raise InvalidInput(
-                {"against": N_("no published version %(version)s of policy %(policy)s",
-                               version=repr(version), policy=repr(pid))}
-            ) from None  # fmt: skip
-    today = dt.datetime.now(dt.UTC).date()
-    found = [
-        v for v in store_policies.list_policies(db, org)
-        if v.policy_id == policy_id and v.effective_from <= today
-        and (v.effective_to is None or v.effective_to >= today)
-    ]  # fmt: skip
-    if not found:
-        raise InvalidInput(
-            {"against": N_("no version of policy %(policy)s is in force today; name one "
-                           "(VERSION or POLICY@VERSION)", policy=repr(policy_id))}
-        )  # fmt: skip
-    return max(found, key=lambda v: (v.published_at, v.id))
 
 
 def plan_report(
@@ -209,7 +120,7 @@ def start_report(
     published version's); `source` says which ("draft:12", "file:NAME", "policy:ID@VERSION").
     `ImpactRunner.wake` then runs it."""
     require(user, "admin")
-    document = json.loads(json.dumps(document, default=_iso_date, ensure_ascii=False))
+    document = json.loads(json.dumps(document, default=iso_date, ensure_ascii=False))
     draft = load_draft(document, source)
     plan = plan_report(db, user, draft, against, selection)
     values = {
@@ -220,12 +131,6 @@ def start_report(
     }  # fmt: skip
     report_id = store_impact.create_report(db, user.organisation_id, user.id, values)
     return store_impact.get_report(db, user.organisation_id, report_id)
-
-
-def _iso_date(value: Any) -> Any:
-    if isinstance(value, dt.date):  # YAML dates: kept as the ISO text a JSON policy uses
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def get_report(db: store.DB, user: User, report_id: int) -> ImpactReport:
@@ -254,7 +159,9 @@ def latest_summary(
             "report": report.id, "draft_digest": report.draft_digest,
             "against": f"{report.against_policy_id}@{report.against_version}",
             "selection": report.selection, "cases": report.cases, **report.summary,
+            **({"cohort": report.cohort_name} if report.cohort_name else {}),
         }  # fmt: skip
+
     return None
 
 
@@ -326,11 +233,6 @@ class ImpactRunner(QueueRunner):
             )
             current = validated_policy(version)
             draft = load_draft(dict(report.draft_document), report.source)
-            since = report.selection.removeprefix("since:") if ":" in report.selection else None
-            cases = store_impact.case_inputs(db, report.organisation_id, version.policy_id, since)
-            if report.selection == "open":
-                cases = [c for c in cases if c.status not in CLOSED]
-            plan = Plan(draft, version, current, report.selection, tuple(cases))
             last = [0.0]
 
             def beat(totals: Totals) -> None:
@@ -338,6 +240,15 @@ class ImpactRunner(QueueRunner):
                     last[0] = time.monotonic()
                     store_impact.beat(db, report.id, totals.evaluated, 0, totals.errors)
 
+            if report.cohort_name is not None:
+                outcome = run_cohort(db, report, current, draft, self.secret, self.workers,
+                                     beat, self.executor)  # fmt: skip
+                return self._finish(db, report, outcome)
+            since = report.selection.removeprefix("since:") if ":" in report.selection else None
+            cases = store_impact.case_inputs(db, report.organisation_id, version.policy_id, since)
+            if report.selection == "open":
+                cases = [c for c in cases if c.status not in CLOSED]
+            plan = Plan(draft, version, current, report.selection, tuple(cases))
             job = ImpactJob(current, draft, dt.date.today(), self.secret)
             own = self.executor(job) if self.executor else None
             try:
@@ -348,6 +259,10 @@ class ImpactRunner(QueueRunner):
         except Exception as exc:  # the report fails; the service goes on (no learner in it)
             failure = f"{type(exc).__name__}: the impact report could not be completed"
             return store_impact.finish(db, report, "failed", {}, (), failure)
+        return self._finish(db, report, outcome)
+
+    @staticmethod
+    def _finish(db: store.DB, report: ImpactReport, outcome: Outcome) -> ImpactReport:
         counts = {"compared": outcome.compared, "changed": outcome.changed,
                   "errors": outcome.errors, "seconds": outcome.seconds,
                   "summary": outcome.summary()}  # fmt: skip

@@ -16,21 +16,24 @@ from typing import Any
 from openpyxl import Workbook
 
 HEADER = ["case", "case_id", "kind", "rule", "title", "from", "to", "error"]
+# A cohort on the desk: the learner's line in the file, nothing that names them.
+LINE_HEADER = ["line", "kind", "rule", "title", "from", "to", "error"]
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def lines(rows: Iterable[Mapping[str, Any]], header: list[str] = HEADER) -> list[list[Any]]:
     """The header, then a line per change; `rows` are report rows (reference, case_id, changes
-    or error) or cohort rows (line, learner, changes or error)."""
+    or error) or cohort rows (line, learner, changes or error). Under `LINE_HEADER` a row is
+    its line alone."""
     out: list[list[Any]] = [list(header)]
     for row in rows:
         key = row.get("reference", row.get("line"))
-        ident = row.get("case_id", row.get("learner"))
+        ident = [] if header == LINE_HEADER else [row.get("case_id", row.get("learner"))]
         if row.get("error"):
-            out.append([key, ident, "error", None, None, None, None, row["error"]])
+            out.append([key, *ident, "error", None, None, None, None, row["error"]])
             continue
         for c in row.get("changes", []):
-            out.append([key, ident, c["kind"], c.get("rule"), c.get("title"),
+            out.append([key, *ident, c["kind"], c.get("rule"), c.get("title"),
                         _cell(c.get("from")), _cell(c.get("to")), None])  # fmt: skip
     return out
 

@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class ImpactReport:
-    """A draft compared with a published version over the organisation's stored cases."""
+    """A draft compared with a published version over the organisation's stored cases, or over
+    the learners of an uploaded cohort file."""
 
     id: int
     organisation_id: int
@@ -34,6 +35,8 @@ class ImpactReport:
     seconds: float | None = None
     failure: str | None = None
     summary: Mapping[str, Any] = field(default_factory=dict)  # {"by_kind": {kind: cases}, ...}
+    cohort_name: str | None = None  # a cohort file's name as uploaded; None: the stored cases
+    cohort_as_of: str | None = None  # the application date the cohort's learners are taken at
 
     @property
     def unchanged(self) -> int:
@@ -48,6 +51,18 @@ class ImpactRow:
     case_id: int
     reference: str
     snapshot_id: int
+    changes: tuple[Mapping[str, Any], ...]
+    credits: tuple[float, float] | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    """One learner of a cohort file whom the draft changes (or who could not be compared), by
+    the learner's line in the file: a cohort's learners are not kept by name or id."""
+
+    report_id: int
+    line: int
     changes: tuple[Mapping[str, Any], ...]
     credits: tuple[float, float] | None
     error: str | None

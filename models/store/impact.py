@@ -1,4 +1,5 @@
-"""Storage of impact reports (`impact_reports`, `impact_rows`) and where-else answers.
+"""Storage of impact reports (`impact_reports`, `impact_rows`; for a cohort file
+`impact_cohorts` while it runs and `impact_cohort_rows`) and where-else answers.
 
 A report is claimed by one process at a time, like a batch (`claim_next`: the oldest queued
 report, or a running one whose heartbeat is stale). The one trail entry, `impact_report_run`,
@@ -8,12 +9,13 @@ cases of a report (`case_inputs`) only reads: an impact report never writes to a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from models.desk.impact_records import CaseInput, ImpactReport, ImpactRow
+from models.desk.impact_records import CaseInput, CohortRow, ImpactReport, ImpactRow
 from models.errors import NotFound
 from models.messages import N_
 from models.store.database import DB, _all, _insert, _one, _write, append_audit, now, to_json
@@ -54,9 +56,13 @@ def _report(row: sqlite3.Row) -> ImpactReport:
     return ImpactReport(**values)
 
 
-def create_report(db: DB, organisation_id: int, actor_id: int, values: Mapping[str, Any]) -> int:
-    """Insert a queued report (`values`: source, draft_*, against_*, selection, cases) and its
-    trail entry."""
+def create_report(
+    db: DB, organisation_id: int, actor_id: int, values: Mapping[str, Any],
+    cohort: tuple[str, bytes] | None = None,
+) -> int:  # fmt: skip
+    """Insert a queued report (`values`: source, draft_*, against_*, selection, cases, and
+    cohort_name and cohort_as_of for a cohort) and its trail entry; `cohort` (suffix, content):
+    the uploaded file, kept until the report has run. The trail names the file by its sha256."""
     with _write(db):
         row = {
             **values,
@@ -75,10 +81,23 @@ def create_report(db: DB, organisation_id: int, actor_id: int, values: Mapping[s
             "cases": values["cases"],
             "source": values["source"],
         }
+        if cohort is not None:
+            details["cohort_sha256"] = hashlib.sha256(cohort[1]).hexdigest()
         append_audit(
             db, organisation_id, actor_id, "impact_report_run", f"impact:{report_id}", details
         )
+        if cohort is not None:
+            db.conn.execute(
+                "INSERT INTO impact_cohorts (report_id, suffix, content) VALUES (?, ?, ?)",
+                [report_id, cohort[0], cohort[1]],
+            )
     return report_id
+
+
+def cohort_file(db: DB, report_id: int) -> tuple[str, bytes] | None:
+    """The uploaded cohort file of a report that has not finished: (suffix, content)."""
+    row = _one(db, "SELECT suffix, content FROM impact_cohorts WHERE report_id = ?", [report_id])
+    return None if row is None else (row["suffix"], bytes(row["content"]))
 
 
 def get_report(db: DB, organisation_id: int, report_id: int) -> ImpactReport:
@@ -113,6 +132,7 @@ def claim_next(db: DB, stale_before: str) -> ImpactReport | None:
             [at, at, row["id"]],
         )
         db.conn.execute("DELETE FROM impact_rows WHERE report_id = ?", [row["id"]])
+        db.conn.execute("DELETE FROM impact_cohort_rows WHERE report_id = ?", [row["id"]])
     return get_report(db, row["organisation_id"], row["id"])
 
 
@@ -129,7 +149,8 @@ def finish(
     db: DB, report: ImpactReport, status: str, counts: Mapping[str, Any],
     rows: Iterable[Mapping[str, Any]] = (), failure: str | None = None,
 ) -> ImpactReport:  # fmt: skip
-    """The end of a run: its counts and summary, and the rows of the cases it changed."""
+    """The end of a run: its counts and summary, and the rows of the cases (or the cohort's
+    lines) it changed. A cohort's file is deleted: the report has no more use for it."""
     with _write(db):
         at = now()
         db.conn.execute(
@@ -140,14 +161,38 @@ def finish(
              counts.get("errors", 0), counts.get("seconds"),
              json.dumps(counts.get("summary", {}), sort_keys=True), failure, at, at, report.id],
         )  # fmt: skip
-        db.conn.executemany(
-            "INSERT INTO impact_rows (report_id, case_id, snapshot_id, changes, error) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(report.id, r["case_id"], r["snapshot_id"],
-              to_json({"changes": r.get("changes", []), "credits": r.get("credits")}),
-              r.get("error")) for r in rows],
-        )  # fmt: skip
+        if report.cohort_name is not None:
+            db.conn.executemany(
+                "INSERT INTO impact_cohort_rows (report_id, line, changes, error) "
+                "VALUES (?, ?, ?, ?)",
+                [(report.id, r["line"], _body(r), r.get("error")) for r in rows],
+            )
+            db.conn.execute("DELETE FROM impact_cohorts WHERE report_id = ?", [report.id])
+        else:
+            db.conn.executemany(
+                "INSERT INTO impact_rows (report_id, case_id, snapshot_id, changes, error) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(report.id, r["case_id"], r["snapshot_id"], _body(r), r.get("error"))
+                 for r in rows],
+            )  # fmt: skip
     return get_report(db, report.organisation_id, report.id)
+
+
+def _body(row: Mapping[str, Any]) -> str:
+    return to_json({"changes": row.get("changes", []), "credits": row.get("credits")})
+
+
+def cohort_rows(db: DB, organisation_id: int, report_id: int) -> list[CohortRow]:
+    get_report(db, organisation_id, report_id)
+    rows = _all(db, "SELECT * FROM impact_cohort_rows WHERE report_id = ? ORDER BY line",
+                [report_id])  # fmt: skip
+    out = []
+    for r in rows:
+        body = json.loads(r["changes"])
+        credits = body.get("credits")
+        out.append(CohortRow(r["report_id"], r["line"], tuple(body.get("changes", [])),
+                             tuple(credits) if credits else None, r["error"]))  # fmt: skip
+    return out
 
 
 def report_rows(

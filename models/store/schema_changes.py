@@ -9,4 +9,5 @@ from models.store import (
     schema_0008_letters,  # noqa: F401
     schema_0009_policy_drafts,  # noqa: F401
     schema_0010_impact,  # noqa: F401
+    schema_0011_impact_cohorts,  # noqa: F401
 )

@@ -9,6 +9,7 @@ a link to the two explanations side by side, and CSV and Excel downloads.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -20,6 +21,7 @@ from models.desk import drafts as desk_drafts
 from models.desk import impact as desk_impact
 from models.desk import impact_export
 from models.desk.impact import ImpactRunner
+from models.desk.impact_cohorts import FIELD, cohort_rows, start_cohort_report
 from models.errors import Conflict, Forbidden, InvalidInput
 from rules.document import parse_document
 from rules.errors import PolicyError
@@ -67,6 +69,8 @@ def impact_status(status: str) -> str:
 
 
 def selection_label(selection: str) -> str:
+    if selection == "cohort":
+        return _("learners of a cohort file")
     if selection.startswith("since:"):
         return _("cases received since %(day)s", day=selection.removeprefix("since:"))
     return _("open cases") if selection == "open" else _("all cases")
@@ -105,14 +109,35 @@ def _start(document: Any, source: str, form: dict[str, Any], page: dict[str, Any
     try:
         if not isinstance(document, dict):
             raise InvalidInput({"document": _("expected a policy: a mapping of id, title, …")})
-        report = desk_impact.start_report(
-            get_db(), current_user(), document, source,
-            form.get("against") or None, selection,
-        )  # fmt: skip
+        if selection == "cohort":
+            report = _start_cohort(document, source, form)
+        else:
+            report = desk_impact.start_report(
+                get_db(), current_user(), document, source,
+                form.get("against") or None, selection,
+            )  # fmt: skip
     except InvalidInput as exc:
         return _form_page(page, form, exc.fields, 422)
     runner().wake()
     return see_other("impact.report_page", report_id=report.id)
+
+
+def _start_cohort(document: dict[str, Any], source: str, form: dict[str, Any]) -> Any:
+    """A report over the learners of the uploaded cohort file, as of the date given (today)."""
+    file = uploaded(FIELD)
+    if file is None:
+        raise InvalidInput({FIELD: _("Choose the cohort file: a .jsonl of wallets or a .csv "
+                                     "wallet sheet.")})  # fmt: skip
+    text = (form.get("cohort_as_of") or "").strip()
+    try:
+        as_of = dt.date.fromisoformat(text) if text else dt.date.today()
+    except ValueError:
+        raise InvalidInput({"cohort_as_of": _("Expected a date (YYYY-MM-DD).")}) from None
+    content, name = file
+    return start_cohort_report(
+        get_db(), current_user(), document, source, cohort_name=name, content=content,
+        as_of=as_of, against=form.get("against") or None,
+    )  # fmt: skip
 
 
 @bp.get("/policies/impact")
@@ -186,7 +211,10 @@ def report_page(report_id: int) -> Any:
     running = report.status in ("queued", "running")
     if running:
         runner().wake()  # a report whose process stopped is taken up again
-    rows = desk_impact.report_rows(get_db(), user, report_id) if report.status == "done" else []
+    rows: list[Any] = []
+    if report.status == "done":
+        rows = (cohort_rows(get_db(), user, report_id) if report.cohort_name is not None
+                else desk_impact.report_rows(get_db(), user, report_id))  # fmt: skip
     by_kind = report.summary.get("by_kind", {})
     kinds = [(k, by_kind[k]) for k in KINDS if k in by_kind]
     page = render_template(
@@ -227,11 +255,17 @@ def _export(report_id: int, suffix: str) -> Any:
     report = desk_impact.get_report(get_db(), user, report_id)
     if report.status != "done":
         raise Conflict(_("The report is not finished yet."))
-    rows = desk_impact.report_rows(get_db(), user, report_id)
-    table = impact_export.lines(
-        {"reference": r.reference, "case_id": r.case_id, "changes": r.changes, "error": r.error}
-        for r in rows
-    )
+    if report.cohort_name is not None:
+        table = impact_export.lines(
+            ({"line": r.line, "changes": r.changes, "error": r.error}
+             for r in cohort_rows(get_db(), user, report_id)),
+            impact_export.LINE_HEADER,
+        )  # fmt: skip
+    else:
+        table = impact_export.lines(
+            {"reference": r.reference, "case_id": r.case_id, "changes": r.changes,
+             "error": r.error} for r in desk_impact.report_rows(get_db(), user, report_id)
+        )  # fmt: skip
     name = f"impact-{report.id}-{report.draft_policy_id}-{report.draft_version}.{suffix}"
     if suffix == "csv":
         body: Any = impact_export.to_csv(table)
