@@ -25,7 +25,9 @@ KILLS = 5
 CLIENTS = 3
 CASES = 4
 RUN_BEFORE_KILL_S = (0.3, 0.8)  # how long decisions flow before each kill
-DEADLINE_S = 50.0
+FIRST_ANSWER_S = 10.0  # at most, for the first decision of a cycle to be acknowledged
+
+DEADLINE_S = 90.0  # a bound on a slow machine; a run takes about 10 s
 MAX_PER_CYCLE = 2_000  # attempts per client thread between two kills
 
 
@@ -80,6 +82,16 @@ class Clients:
             thread.start()
         return threads
 
+    def wait_for_more_than(self, count: int, timeout: float) -> None:
+        """Until a decision more than `count` is acknowledged (or `timeout` passes), so that
+        every kill falls among decisions flowing, however slowly the workers came up."""
+        until = time.monotonic() + timeout
+        while time.monotonic() < until:
+            with self.lock:
+                if len(self.acknowledged) > count or self.refused:
+                    return
+            time.sleep(0.01)
+
     def retry_in_doubt(self, url: str, path: object) -> None:
         db = store.open_db(path)
         try:
@@ -114,6 +126,7 @@ def test_killed_servers_lose_no_acknowledged_decision(tmp_path):
             stop = threading.Event()
             before = len(clients.acknowledged)
             threads = clients.run(server.url, stop, deadline)
+            clients.wait_for_more_than(before, FIRST_ANSWER_S)  # a slow start is no crash test
             time.sleep(rng.uniform(*RUN_BEFORE_KILL_S))
             server.kill()  # SIGKILL to the process group, mid-request
             kills += 1
