@@ -259,7 +259,46 @@ def test_revoking_on_the_account_page_touches_only_your_own_tokens(desk_app, bro
     assert verified(desk_app)
 
 
+def test_an_admin_sees_every_token_of_the_organisation_and_revokes_a_leaver_s(
+    desk_app, browser
+):
+    officer = browser(desk_app.a.officer)
+    officer.post("/account/tokens", {"name": "nightly export", "scopes": ["read"], "expires": "90"})
+    created = officer.post(
+        "/account/tokens", {"name": "case sync", "scopes": ["read", "decide"], "expires": "30"}
+    )
+    token = TOKEN_FIELD.search(created.get_data(as_text=True)).group(1)
+    browser(desk_app.b.officer).post(
+        "/account/tokens", {"name": "other organisation", "scopes": ["read"], "expires": "30"}
+    )
+    api = desk_app.app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/cases", headers=bearer).status_code == 200
+    admin = browser(desk_app.a.admin)
+    html = admin.get("/admin/staff").get_data(as_text=True)
+    section = html[html.index('id="org-tokens-h"') :]
+    assert "nightly export" in section and "case sync" in section
+    assert "other organisation" not in html  # another organisation's tokens stay unseen
+    assert "Revoke the token case sync of" in section  # the owner is named on the button
+    token_id = rows(desk_app, "SELECT id FROM api_tokens WHERE name = 'case sync'")[0][0]
+    for outsider in (desk_app.a.officer, desk_app.b.admin):  # not an admin, or not theirs
+        answer = browser(outsider).post(f"/admin/tokens/{token_id}/revoke")
+        assert answer.status_code in (403, 404)
+    assert api.get("/api/v1/cases", headers=bearer).status_code == 200
+    revoked = admin.post(f"/admin/tokens/{token_id}/revoke")
+    assert revoked.status_code == 303 and "org-tokens-h" in revoked.headers["Location"]
+    assert api.get("/api/v1/cases", headers=bearer).status_code == 401
+    after = admin.get("/admin/staff").get_data(as_text=True)
+    assert f"Token {token_id} is revoked" in after
+    states = rows(desk_app, "SELECT name, revoked_at IS NOT NULL FROM api_tokens ORDER BY id")
+    assert states == [("nightly export", 0), ("case sync", 1), ("other organisation", 0)]
+    revocations = [e for e in audit_events(desk_app) if e[0] == "api_token_revoked"]
+    assert [e[1] for e in revocations] == [f"api_token:{token_id}"]
+    assert verified(desk_app)
+
+
 def test_the_language_is_stored_on_the_user(desk_app, browser):
+
     web = browser(desk_app.a.officer)
     assert web.post("/account/language", {"language": "sv"}).status_code == 303
     assert rows(desk_app, "SELECT language FROM users WHERE id = ?", [desk_app.a.officer.id]) == [

@@ -98,6 +98,18 @@ def my_tokens(db: DB, user: User) -> list[ApiToken]:
     return store_tokens.list_tokens(db, user.organisation_id, user.id)
 
 
+def organisation_tokens(db: DB, admin: User) -> list[ApiToken]:
+    """Every token of the admin's organisation, newest first (revoked and expired included)."""
+    require(admin, "admin")
+    return store_tokens.list_tokens(db, admin.organisation_id)
+
+
+def revoke_organisation_token(db: DB, admin: User, token_id: int) -> None:
+    """An admin revokes any token of the organisation (a lost one, a leaver's)."""
+    require(admin, "admin")
+    store_tokens.revoke_api_token(db, admin, token_id, any_user=True)
+
+
 def revoke_api_token(db: DB, user: User, token_id: int, *, own_only: bool = False) -> None:
     """Users revoke their own tokens; admins any token of their organisation (unless
     `own_only`: the account page acts on the user's own tokens only)."""

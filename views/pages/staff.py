@@ -15,8 +15,10 @@ from flask import Blueprint, current_app, flash, make_response, render_template,
 from flask_babel import gettext as _
 
 from models.desk import staff as desk_staff
+from models.desk import tokens as desk_tokens
 from models.desk.records import ROLES
 from models.errors import Conflict, InvalidInput
+from models.store.database import now
 from views.context import get_db
 from views.pages.account import NO_STORE
 from views.pages.web import current_user, login_required, see_other
@@ -40,6 +42,9 @@ def _page(
     page = render_template(
         "staff.html",
         staff=staff,
+        tokens=desk_tokens.organisation_tokens(get_db(), current_user()),
+        owners={u.id: u.display_name for u in staff},
+        now=now(),
         roles=ROLES,
         form=form or {"role": "officer"},
         errors=errors or {},
@@ -129,6 +134,14 @@ def activate(user_id: int) -> Any:
 def reset_password(user_id: int) -> Any:
     user, password = desk_staff.reset_password(get_db(), current_user(), user_id, hasher=_hasher())
     return _page(shown={"user": user, "password": password, "created": False})
+
+
+@bp.post("/admin/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Any:
+    desk_tokens.revoke_organisation_token(get_db(), current_user(), token_id)
+    flash(_("Token %(n)s is revoked: it no longer works.", n=token_id))
+    return see_other("staff.staff_list", _anchor="org-tokens-h")
 
 
 @bp.app_template_filter("role_label")
