@@ -3,12 +3,15 @@ filters by action, person, date and case, and pages."""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import re
 
 import pytest
 
 from models.desk import audit_reads
 from models.desk import cases as desk_ops
+from models.store import database as store
 from tests.desk_builders import ENGINE, case_data
 from tests.web_fixtures import browsers, build_app
 
@@ -100,6 +103,39 @@ def test_pages_of_the_trail(desk, web):
     assert [n for n, _ in rows(page(browser, "?page=1"))] == [
         str(e.seq) for e in everything.entries
     ]
+
+
+def test_a_page_filtered_in_sql_is_the_stream_filtered_entry_by_entry(desk):
+    """The store's page (SQL) equals the reference: every entry of the chain, newest first,
+    kept by `TrailFilter.keeps`, then cut into the page."""
+    open_cases(desk, desk.a.officer, ["farid-rahimi", "greta-nowak"])
+    open_cases(desk, desk.a.officer2, ["li-wei"])
+    db = desk.db()
+    try:
+        chain = list(store.audit_entries(db, desk.a.id, newest_first=True))
+        days = sorted({e.at[:10] for e in chain})
+        today = dt.date.fromisoformat(days[-1])
+        values = {
+            "event": [None, "case_created", "evaluation_stored", "no_such_event"],
+            "actor_id": [None, desk.a.officer.id, desk.a.officer2.id],
+            "since": [None, today, today + dt.timedelta(days=1)],
+            "until": [None, today, today - dt.timedelta(days=1)],
+            "case_id": [None, 1, 3],
+        }
+        checked = 0
+        for combo in itertools.product(*values.values()):
+            wanted = audit_reads.TrailFilter(**dict(zip(values, combo, strict=True)))
+            expected = [e.seq for e in chain if wanted.keeps(e)]
+            for number, per_page in ((1, 50), (2, 3)):
+                found = audit_reads.trail_page(db, desk.a.viewer, wanted, number, per_page)
+                start = (number - 1) * per_page
+                assert [e.seq for e in found.entries] == expected[start : start + per_page]
+                assert found.total == len(expected)
+                checked += 1
+        assert found.events == tuple(sorted({e.event for e in chain}))
+    finally:
+        db.close()
+    assert checked == 2 * 4 * 3 * 3 * 3 * 3
 
 
 def written_events() -> set[str]:

@@ -2,8 +2,9 @@
 paged, each with the name of the member of staff who acted and its details as ordered pairs.
 
 The trail itself (`models.desk.audit`) holds ids and no personal data; names of staff are looked
-up here at reading time, so the chain never holds them. Filtering streams the organisation's
-entries newest first and keeps only one page in memory.
+up here at reading time, so the chain never holds them. The store filters and pages in SQL
+(`models.store.audit_reads`); `TrailFilter.keeps` says the same of one entry, for whoever holds
+entries already.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from models.desk.access import ANY_ROLE, require
 from models.desk.records import AuditEntry, User
-from models.store import database as store
+from models.store import audit_reads as store_audit
 from models.store import users as store_users
 from models.store.database import DB
 
@@ -59,20 +60,16 @@ def trail_page(
     """One page of the user's organisation's trail, newest first."""
     require(user, *ANY_ROLE)
     page = max(page, 1)
-    first = (page - 1) * per_page
-    kept: list[AuditEntry] = []
-    total = 0
-    events: set[str] = set()
-    for entry in store.audit_entries(db, user.organisation_id, newest_first=True):
-        events.add(entry.event)
-        if not wanted.keeps(entry):
-            continue
-        if first <= total < first + per_page:
-            kept.append(entry)
-        total += 1
-    people = {u.id: u.display_name for u in store_users.list_users(db, user.organisation_id)}
+    org = user.organisation_id
+    subject = None if wanted.case_id is None else f"case:{wanted.case_id}"
+    kept, total = store_audit.audit_slice(
+        db, org, event=wanted.event, actor_id=wanted.actor_id, since=wanted.since,
+        until=wanted.until, subject=subject, offset=(page - 1) * per_page, limit=per_page,
+    )  # fmt: skip
+    people = {u.id: u.display_name for u in store_users.list_users(db, org)}
     pages = max(1, -(-total // per_page))
-    return TrailPage(tuple(kept), total, page, pages, people, tuple(sorted(events)))
+    events = tuple(store_audit.audit_event_kinds(db, org))
+    return TrailPage(tuple(kept), total, page, pages, people, events)
 
 
 def detail_pairs(details: Mapping[str, Any]) -> list[tuple[str, str]]:
