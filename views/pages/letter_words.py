@@ -12,8 +12,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from rules.vocabulary import ELEMENTS
 from views.pages import present
+from views.pages.present import element_words  # noqa: F401 - letters word elements so too
 
 # The desk's words for the levels, but a letter says in full what was refused.
 LEVEL = {**present.LEVEL, "refused": _l("Recognition refused")}
@@ -47,48 +47,12 @@ PURPOSE = {
     "appeal_outcome": _l("Decision on appeal"),
     "revision": _l("Revised decision"),
 }
-ELEMENT = {
-    "title": _l("title"),
-    "issuer_country": _l("country of the issuer"),
-    "issuer_region": _l("region of the issuer"),
-    "awarding_body": _l("awarding body"),
-    "awarding_body_id": _l("awarding body identifier"),
-    "issued_on": _l("date of issuing"),
-    "learning_outcomes": _l("learning outcomes"),
-    "skills": _l("skills (ESCO)"),
-    "ects": _l("workload (ECTS credits)"),
-    "workload_hours": _l("workload (hours)"),
-    "eqf_level": _l("EQF level"),
-    "qf_ehea_cycle": _l("QF-EHEA cycle"),
-    "assessment_type": _l("type of assessment"),
-    "participation_form": _l("form of participation"),
-    "quality_assurance": _l("type of quality assurance"),
-    "prerequisites": _l("prerequisites"),
-    "supervision": _l("supervision and identity verification"),
-    "grade": _l("grade achieved"),
-    "stackability": _l("integration and stackability"),
-    "field_of_study": _l("field of study (ISCED-F)"),
-    "verification": _l("verification status"),
-    "used_towards": _l("whether it was already used towards another qualification"),
-    "credits": _l("credit value"),
-    "framework_level": _l("qualifications framework level"),
-    "qa_framework": _l("quality assurance framework"),
-    "qa_agency": _l("quality assurance agency"),
-    "qa_register_id": _l("quality assurance register reference"),
-}
 
 
 def words(table: dict[str, Any], code: str | None) -> str:
     if code is None:
         return ""
     return str(table.get(code, code.replace("_", " ")))
-
-
-def element_words(name: str) -> str:
-    if name in ELEMENT:
-        return str(ELEMENT[name])
-    element = ELEMENTS.get(name)
-    return element.label if element else name.removeprefix("fact:").replace("_", " ")
 
 
 def aspect_list(codes: tuple[str, ...]) -> str:

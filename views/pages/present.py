@@ -208,9 +208,52 @@ def number(value: Any) -> str:
     return format_decimal(value, format="#,##0.###")
 
 
-def element_label(name: str) -> str:
+# The Annex I elements (and the project's additions) in the page's language; a policy's own
+# declared elements keep the label the policy gives them.
+ELEMENT_WORDS = {
+    "learner": _l("identification of the learner"),
+    "title": _l("title"),
+    "issuer_country": _l("country of the issuer"),
+    "issuer_region": _l("region of the issuer"),
+    "awarding_body": _l("awarding body"),
+    "awarding_body_id": _l("awarding body identifier"),
+    "issued_on": _l("date of issuing"),
+    "learning_outcomes": _l("learning outcomes"),
+    "skills": _l("skills (ESCO)"),
+    "ects": _l("workload (ECTS credits)"),
+    "workload_hours": _l("workload (hours)"),
+    "eqf_level": _l("EQF level"),
+    "qf_ehea_cycle": _l("QF-EHEA cycle"),
+    "assessment_type": _l("type of assessment"),
+    "participation_form": _l("form of participation"),
+    "quality_assurance": _l("type of quality assurance"),
+    "prerequisites": _l("prerequisites"),
+    "supervision": _l("supervision and identity verification"),
+    "grade": _l("grade achieved"),
+    "stackability": _l("integration and stackability"),
+    "further_information": _l("further information"),
+    "field_of_study": _l("field of study (ISCED-F)"),
+    "verification": _l("verification status"),
+    "used_towards": _l("whether it was already used towards another qualification"),
+    "credits": _l("credit value"),
+    "framework_level": _l("qualifications framework level"),
+    "qa_framework": _l("quality assurance framework"),
+    "qa_agency": _l("quality assurance agency"),
+    "qa_register_id": _l("quality assurance register reference"),
+}
+
+
+def element_words(name: str) -> str:
+    if name in ELEMENT_WORDS:
+        return str(ELEMENT_WORDS[name])
     element = ELEMENTS.get(name)
-    return element.label[:1].upper() + element.label[1:] if element else name
+    return element.label if element else name.removeprefix("fact:").replace("_", " ")
+
+
+def element_label(name: str) -> str:
+    """An element as a column or field is headed: "Country of the issuer"."""
+    text = element_words(name)
+    return text[:1].upper() + text[1:]
 
 
 def element_value(name: str, value: Any) -> str:
