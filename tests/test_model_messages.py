@@ -1,7 +1,8 @@
-"""What the desk's rules refuse, they say in the page's language: every message a model error
-carries (`NotFound`, `Forbidden`, `Conflict`, `InvalidInput` and their kin) is made with
+"""What the desk refuses, it says in the page's language: every message a model error carries
+(`NotFound`, `Forbidden`, `Conflict`, `InvalidInput` and their kin) is made with
 `models.messages.N_`, so that Babel extracts it and the pages translate it. A literal or an
-f-string in such a `raise` would reach a Swedish page in English; this test names each one.
+f-string in such a `raise` would reach a Swedish page in English; this test names each one. The
+credential elements a case page heads its columns with are in the page's language too.
 """
 
 from __future__ import annotations
@@ -144,3 +145,16 @@ def test_an_error_page_is_in_the_page_language(desk, web):
     html = page.get_data(as_text=True)
     assert "Not found" not in html and "no case 999999" not in html and "999999" in html
     assert "no case 999999" in browser.get("/cases/999999").get_data(as_text=True)
+
+
+def test_a_credential_s_elements_are_headed_in_the_page_language(desk, web):
+    db = desk.db()
+    try:
+        case = desk_ops.open_case(db, desk.a.officer, case_data("farid-rahimi", "admission"))
+    finally:
+        db.close()
+    browser = web(desk.a.officer)
+    english = browser.get(f"/cases/{case.id}").get_data(as_text=True)
+    swedish = browser.get(f"/cases/{case.id}", headers=SV).get_data(as_text=True)
+    assert "Country of the issuer" in english and "Awarding body" in english
+    assert "Country of the issuer" not in swedish and "Utfärdarens land" in swedish
