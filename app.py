@@ -184,9 +184,11 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        title = _HTTP_TITLES.get(exc.code or 500, exc.name)
         body, status = _error_response(
-            exc.code or 500, exc.name, exc.description or exc.name, [], None
-        )
+            exc.code or 500, title, exc.description or exc.name, [], None,
+            page_message=_HTTP_PAGE_MESSAGES.get(exc.code or 500),
+        )  # fmt: skip
         response = app.make_response((body, status))
         for name, value in exc.get_headers():  # Allow on 405, Retry-After on 503, ...
             if name.lower() != "content-type":
@@ -194,8 +196,32 @@ def _register_error_handlers(app: Flask) -> None:
         return response
 
 
-def _error_response(status: int, title: str, message: str, problems: list, fields: Any) -> Any:
-    """JSON for the API (a stable shape), a page for people."""
+# HTTP errors in the page's language: the English is werkzeug's own name, so the API's titles
+# stay as they were; the pages say the common ones in their own words.
+_HTTP_TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    413: N_("Request Entity Too Large"),
+    429: N_("Too Many Requests"),
+    503: N_("Service Unavailable"),
+}
+_HTTP_PAGE_MESSAGES = {
+    404: N_("There is no page at this address. Check the address, or start again from the menu."),
+    405: N_("This address does not take this kind of request."),
+    413: N_("What was sent is larger than the desk accepts. Send a smaller file, or ask the "
+            "people who run the desk for the command-line route."),
+}  # fmt: skip
+
+
+def _error_response(
+    status: int, title: str, message: str, problems: list, fields: Any,
+    page_message: str | None = None,
+) -> Any:  # fmt: skip
+    """JSON for the API (a stable shape), a page for people (with `page_message` when given)."""
+
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         body: dict[str, Any] = {
             "error": {"status": status, "title": str(title), "message": str(message)}
@@ -206,5 +232,6 @@ def _error_response(status: int, title: str, message: str, problems: list, field
             body["error"]["fields"] = fields
         return jsonify(body), status
     return render_template(
-        "error.html", status=status, title=title, message=message, problems=problems
-    ), status
+        "error.html", status=status, title=title, message=page_message or message,
+        problems=problems,
+    ), status  # fmt: skip

@@ -158,3 +158,17 @@ def test_a_credential_s_elements_are_headed_in_the_page_language(desk, web):
     swedish = browser.get(f"/cases/{case.id}", headers=SV).get_data(as_text=True)
     assert "Country of the issuer" in english and "Awarding body" in english
     assert "Country of the issuer" not in swedish and "Utfärdarens land" in swedish
+
+
+def test_http_errors_are_in_the_page_language_and_the_api_keeps_its_words(desk, web):
+    browser = web(desk.a.officer)
+    swedish = browser.get("/no/such/page", headers=SV)
+    html = swedish.get_data(as_text=True)
+    assert swedish.status_code == 404 and "Not Found" not in html
+    assert "Det finns ingen sida på den här adressen" in html
+    english = browser.get("/no/such/page").get_data(as_text=True)
+    assert "Not Found" in english and "There is no page at this address" in english
+    refused = browser.client.post("/cases/new", data={}, headers=SV)  # no CSRF token
+    assert refused.status_code == 400 and "CSRF-skydd" in refused.get_data(as_text=True)
+    api = desk.app.test_client().get("/api/v1/no-such-thing", headers=SV)
+    assert api.status_code == 404 and api.get_json()["error"]["title"] == "Not Found"

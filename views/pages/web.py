@@ -22,13 +22,14 @@ from models.desk import admin as desk_admin
 from models.desk.impact_cohorts import MAX_COHORT_BYTES
 from models.desk.records import User
 from models.errors import Forbidden
+from models.messages import N_
 from views.context import get_db
 
 SESSION_COOKIE = "credstack_session"
 CSRF_COOKIE = "credstack_csrf"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-CSRF_MESSAGE = (
+CSRF_MESSAGE = N_(
     "The form's security token is missing or does not match (CSRF protection). Nothing was "
     "saved. Go back, reload the page and submit the form again."
 )
