@@ -259,9 +259,7 @@ def test_revoking_on_the_account_page_touches_only_your_own_tokens(desk_app, bro
     assert verified(desk_app)
 
 
-def test_an_admin_sees_every_token_of_the_organisation_and_revokes_a_leaver_s(
-    desk_app, browser
-):
+def test_an_admin_sees_every_token_of_the_organisation_and_revokes_a_leaver_s(desk_app, browser):
     officer = browser(desk_app.a.officer)
     officer.post("/account/tokens", {"name": "nightly export", "scopes": ["read"], "expires": "90"})
     created = officer.post(
