@@ -119,12 +119,16 @@ def web(desk):
     return browsers(desk)
 
 
-def test_a_conflict_on_the_case_page_is_in_the_page_language(desk, web):
+def opened_case(desk):
     db = desk.db()
     try:
-        case = desk_ops.open_case(db, desk.a.officer, case_data("farid-rahimi", "admission"))
+        return desk_ops.open_case(db, desk.a.officer, case_data("farid-rahimi", "admission"))
     finally:
         db.close()
+
+
+def test_a_conflict_on_the_case_page_is_in_the_page_language(desk, web):
+    case = opened_case(desk)
     browser = web(desk.a.officer)
     page = browser.get(f"/cases/{case.id}", headers=SV).data
     key = re.search(rb'name="idempotency_key" value="([^"]+)"', page).group(1).decode()
@@ -148,11 +152,7 @@ def test_an_error_page_is_in_the_page_language(desk, web):
 
 
 def test_a_credential_s_elements_are_headed_in_the_page_language(desk, web):
-    db = desk.db()
-    try:
-        case = desk_ops.open_case(db, desk.a.officer, case_data("farid-rahimi", "admission"))
-    finally:
-        db.close()
+    case = opened_case(desk)
     browser = web(desk.a.officer)
     english = browser.get(f"/cases/{case.id}").get_data(as_text=True)
     swedish = browser.get(f"/cases/{case.id}", headers=SV).get_data(as_text=True)
