@@ -25,6 +25,7 @@ from views.pages import (
     logins,
     organisation,
     policies,
+    policy_texts,
     present,
     staff,
     web,
@@ -59,6 +60,7 @@ def register(app: Flask) -> None:
     desk_logins.ThrottleSettings.from_config(app.config)  # a bad number fails at start
     web.init_app(app)
     present.init_app(app)
+    policy_texts.init_app(app)
     vocabulary_labels.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

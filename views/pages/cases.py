@@ -25,6 +25,7 @@ from models.desk.records import CaseFile, Decision, User
 from models.errors import InvalidInput
 from views.context import get_db, learner_key_secret
 from views.pages.forms import QueueFilter, case_input, load_form, queue_query
+from views.pages.policy_texts import use_policy_texts
 from views.pages.web import (
     current_user,
     form_fields,
@@ -128,6 +129,9 @@ def render_case(
     forms.setdefault("decide", {"idempotency_key": new_idempotency_key()})
     forms.setdefault("confirm", {"idempotency_key": new_idempotency_key()})
     view = case_view(found, user, policy=desk.case_policy(db, found.case))
+    case = found.case
+    use_policy_texts(desk_admin.get_policy(db, user, case.policy_id, case.policy_version).document)
+
     returns = desk_queue.returns_of(db, user, case_id)
     view.update(
         names=desk_queue.staff_names(db, user),

@@ -22,6 +22,7 @@ from models.errors import Conflict, Forbidden, IntakeError, InvalidInput
 from rules.errors import PolicyError
 from views.context import get_db, get_evaluator, learner_key_secret
 from views.pages.forms import PolicyForm, SandboxForm, load_form, policy_document, wallet_document
+from views.pages.policy_texts import use_policy_texts
 from views.pages.policy_words import Words
 from views.pages.publish_options import SUPERSEDE_FIELDS, supersedes_from_form, written
 from views.pages.web import current_user, form_fields, login_required, see_other
@@ -53,7 +54,9 @@ def _policy_page(
 ) -> Any:
     user = current_user()
     stored = desk_admin.get_policy(get_db(), user, policy_id, version)
+    use_policy_texts(stored.document)
     versions = [v for v in desk_admin.list_policies(get_db(), user) if v.policy_id == policy_id]
+
     policy = desk.validated_policy(stored)
     return render_template(
         "policy.html",

@@ -18,6 +18,7 @@ from engine.wording import group_text, label_of
 from rules.numbers import plain
 from rules.policy import Group, Policy
 from views.pages.labels import label_for, policy_labels
+from views.pages.policy_texts import policy_text
 from views.pages.present import level_label
 
 URI = re.compile(r"https?://[^\s;,\]\)]+")
@@ -84,7 +85,8 @@ class Words:
         words = _("%(level)s when these are met: %(aspects)s", level=level_label(tier.level),
                   aspects=aspects)  # fmt: skip
         if tier.recognised_as:
-            words += "; " + _("recognised as %(what)s", what=tier.recognised_as)
+            words += "; " + _("recognised as %(what)s", what=policy_text(tier.recognised_as))
+
         if tier.credits is not None:
             words += "; " + _("%(n)s credits", n=_number(tier.credits))
         return words + "."

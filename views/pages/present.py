@@ -19,6 +19,7 @@ from engine.inputs import from_plain
 from engine.wording import show
 from models.messages import Message
 from rules.vocabulary import ELEMENTS, VOCABULARIES
+from views.pages.policy_texts import policy_text
 
 STATUS = {
     "met": _l("Met"),
@@ -166,12 +167,12 @@ def outcome_label(outcome: Mapping[str, Any]) -> str:
             pending = LEVEL.get(detail["pending_level"], detail["pending_level"])
             words += " " + _("(pending: %(level)s)", level=pending)
         if detail.get("recognised_as"):
-            words += " " + _("as %(what)s", what=detail["recognised_as"])
+            words += " " + _("as %(what)s", what=policy_text(detail["recognised_as"]))
         if detail.get("credits"):
             words += ", " + _("%(n)s credits", n=number(detail["credits"]))
         return words.strip() or status_label(outcome["status"])
     if outcome["status"] == "met":
-        awards = detail.get("awards") or outcome.get("title", "")
+        awards = policy_text(detail.get("awards") or outcome.get("title", ""))
         return _(
             "Eligible to be considered for %(awards)s; a person decides the award", awards=awards
         )
